@@ -1,0 +1,86 @@
+#include "common.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+#include "snapshot_file.hpp"
+
+namespace fpsolve {
+
+void add_output_options(CLI::App* sub, OutputOptions& o) {
+    sub->add_option("-o,--output", o.output, "Output HDF5 file (default: output.file, else <config name>.h5)");
+    sub->add_option("--set", o.set, "Override a config key, TOML value syntax: --set grid.cells=[128,128]")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    sub->add_flag("--force", o.force, "Overwrite the output file if it exists");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress or summary on the terminal");
+}
+
+std::string output_path(const Config& c, const OutputOptions& o) {
+    const std::string path = o.output.empty() ? c.output_file : o.output;
+    if (path.empty()) throw InputError("no output file: give -o OUT.h5 or output.file");
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+        throw InputError(path + ": the folder " + parent.string() + " does not exist");
+    if (fs::exists(path, ec)) {
+        if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a file");
+        if (!o.force) throw InputError(path + ": exists; use --force to overwrite it or -o to write elsewhere");
+    }
+    return path;
+}
+
+Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
+                       const std::vector<std::string>& extra_tables) {
+    Config c = load_config(path, overrides, extra_tables);
+    InitialDensity& init = c.problem.initial;
+    if (!init.snapshot_file.empty()) {
+        const SnapshotFileInfo info = read_snapshot_file(init.snapshot_file);
+        const Grid& g = c.problem.grid;
+        bool same = info.grid.dims == g.dims;
+        for (int a = 0; same && a < g.dims; ++a)
+            same = info.grid.cells[a] == g.cells[a] && std::abs(info.grid.lower[a] - g.lower[a]) <= 1e-12 * g.length(a) &&
+                   std::abs(info.grid.upper[a] - g.upper[a]) <= 1e-12 * g.length(a);
+        if (!same) throw InputError("initial.snapshot: " + init.snapshot_file + " is on a different grid than [grid]");
+        init.values = read_snapshot(init.snapshot_file, -1);
+    }
+    return c;
+}
+
+namespace {
+std::atomic<bool> g_stop{false};  // the one global: a signal handler can reach nothing else
+extern "C" void on_signal(int) { g_stop.store(true); }
+}  // namespace
+
+const std::atomic<bool>& stop_requested() { return g_stop; }
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+Progress::Progress(double end, bool quiet) : end_(end), enabled_(!quiet && isatty(STDERR_FILENO)) {}
+
+void Progress::update(double t) {
+    if (!enabled_) return;
+    const int width = 30;
+    const double f = end_ > 0 ? std::clamp(t / end_, 0.0, 1.0) : 1.0;
+    const int filled = static_cast<int>(f * width);
+    std::fprintf(stderr, "\r  t = %-10.4g / %-10.4g [%s%s] %3d%%", t, end_, std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<int>(100 * f));
+    std::fflush(stderr);
+    drawn_ = true;
+}
+
+void Progress::done() {
+    if (drawn_) std::fprintf(stderr, "\r%70s\r", "");
+    drawn_ = false;
+}
+
+}  // namespace fpsolve

@@ -1,0 +1,55 @@
+// What the fpsolve commands share: the options of every command that writes a file, the output-path
+// rule (never overwrite without --force), loading a config with its initial snapshot, signals, progress.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+
+namespace fpsolve {
+
+struct OutputOptions {
+    std::string output;                // -o
+    std::vector<std::string> set;      // --set key=value
+    bool force = false;
+    bool quiet = false;
+};
+void add_output_options(CLI::App* sub, OutputOptions& o);
+
+// The file a command writes: -o, else output.file, else "<config stem>.h5". Throws InputError if it
+// exists and --force was not given, or if its folder does not exist.
+std::string output_path(const Config& config, const OutputOptions& o);
+
+// load_config + reading [initial] snapshot from its file.
+Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
+                       const std::vector<std::string>& extra_tables = {});
+
+// Set by SIGINT/SIGTERM once install_signal_handlers() ran.
+const std::atomic<bool>& stop_requested();
+void install_signal_handlers();
+
+// "\r t = 1.2 / 5 [#####.....]" on stderr when it is a terminal and not --quiet.
+class Progress {
+public:
+    Progress(double end, bool quiet);
+    void update(double t);
+    void done();
+
+private:
+    double end_;
+    bool enabled_;
+    bool drawn_ = false;
+};
+
+struct CommandEntry {
+    CLI::App* sub;
+    std::function<int()> run;
+};
+
+CommandEntry register_run(CLI::App& app);
+CommandEntry register_inspect(CLI::App& app);
+
+}  // namespace fpsolve

@@ -1,0 +1,36 @@
+// The TOML config (DESIGN §3) turned into a Problem and its run settings. Every mistake is an
+// InputError naming the key; unknown keys are mistakes too.
+#pragma once
+#include <map>
+#include <string>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "integrator.hpp"
+#include "problem.hpp"
+
+namespace fpsolve {
+
+struct Config {
+    std::string path;               // the config file
+    std::string text;               // the effective config (file + --set overrides), as TOML
+    std::string title;
+    Parameters parameters;
+    Problem problem;
+    TimeSettings time;              // times[0] = 0 always; observe_first says whether 0 was asked for
+    bool observe_first = true;
+    std::string output_file;        // empty: derived from the config's name
+    bool output_current = false;
+    std::map<std::string, toml::table> extra;  // tables a command reads itself ([model], [sgd], ...)
+};
+
+// Reads `path`, applies the overrides ("key=value", TOML value syntax, dotted keys), and checks
+// everything. `extra_tables` are top-level tables the calling command accepts and reads itself.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+                   const std::vector<std::string>& extra_tables = {});
+
+// Same, from text (tests); `name` stands for the file in messages.
+Config parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides,
+                    const std::vector<std::string>& extra_tables = {});
+
+}  // namespace fpsolve

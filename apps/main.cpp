@@ -1,0 +1,58 @@
+// fpsolve: the Fokker–Planck equation of an SDE, solved on a finite-volume grid.
+//
+//   fpsolve run CONFIG.toml [-o OUT.h5] [--set key=value]... [--force] [--quiet]
+//   fpsolve inspect OUT.h5 [--json]
+//
+// Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common.hpp"
+#include "snapshot_file.hpp"
+
+namespace {
+
+int fail(int code, const std::string& what) {
+    std::fprintf(stderr, "fpsolve: error: %s\n", what.c_str());
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace fpsolve;
+    CLI::App app{
+        "fpsolve: evolves the density p(x, t) of the SDE dX = mu dt + B dW under its Fokker-Planck equation\n"
+        "dp/dt = -div(mu p - 1/2 D grad p), D = B B^T, on a finite-volume grid, and checks it against theory.\n"
+        "A run writes density snapshots and diagnostics to HDF5. See README.md for the config keys.",
+        "fpsolve"};
+    app.set_version_flag("--version", std::string("fpsolve ") + program_version);
+    app.require_subcommand(1);
+    app.footer("Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.\n"
+               "Run 'fpsolve COMMAND --help' for a command's options.");
+
+    std::vector<CommandEntry> commands;
+    commands.push_back(register_run(app));
+    commands.push_back(register_inspect(app));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);
+        return fail(2, e.what());
+    }
+    try {
+        for (const auto& c : commands)
+            if (c.sub->parsed()) return c.run();
+        return fail(2, "no command given; try fpsolve --help");
+    } catch (const InputError& e) {
+        return fail(2, e.what());
+    } catch (const RunError& e) {
+        return fail(1, e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(1, "out of memory; use fewer cells");
+    } catch (const std::exception& e) {
+        return fail(1, e.what());
+    }
+}

@@ -1,0 +1,63 @@
+#include "grid.hpp"
+
+#include <cmath>
+#include <set>
+#include <unistd.h>
+
+namespace fpsolve {
+
+std::string_view to_string(Boundary b) {
+    switch (b) {
+        case Boundary::reflecting: return "reflecting";
+        case Boundary::periodic: return "periodic";
+        case Boundary::absorbing: return "absorbing";
+    }
+    return "?";
+}
+
+Boundary boundary_from_string(std::string_view name) {
+    if (name == "reflecting") return Boundary::reflecting;
+    if (name == "periodic") return Boundary::periodic;
+    if (name == "absorbing") return Boundary::absorbing;
+    throw InputError("grid.boundary: got \"" + std::string(name) +
+                     "\", expected \"reflecting\", \"periodic\" or \"absorbing\"");
+}
+
+namespace {
+double physical_memory_bytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page <= 0) return 1e12;
+    return static_cast<double>(pages) * static_cast<double>(page);
+}
+}  // namespace
+
+void validate(const Grid& g) {
+    if (g.dims < 1 || g.dims > 3)
+        throw InputError("grid: got " + std::to_string(g.dims) + " axes, expected 1 to 3");
+    std::set<std::string> names;
+    double n = 1.0;
+    for (int a = 0; a < g.dims; ++a) {
+        const std::string axis = "axis " + std::to_string(a);
+        if (!std::isfinite(g.lower[a]) || !std::isfinite(g.upper[a]))
+            throw InputError("grid.lower/grid.upper: " + axis + " has a non-finite bound");
+        if (!(g.lower[a] < g.upper[a]))
+            throw InputError("grid.lower/grid.upper: " + axis + " has lower >= upper");
+        if (g.cells[a] < 1) throw InputError("grid.cells: " + axis + " must have at least 1 cell");
+        if (!(g.spacing(a) > 0.0) || !std::isfinite(g.spacing(a)))
+            throw InputError("grid.cells: " + axis + " gives a spacing that is not positive");
+        if (g.variables[a].empty()) throw InputError("grid.variables: " + axis + " has an empty name");
+        if (!names.insert(g.variables[a]).second)
+            throw InputError("grid.variables: \"" + g.variables[a] + "\" is used twice");
+        n *= static_cast<double>(g.cells[a]);
+    }
+    // A run holds about 16 state-sized vectors (state, stepper stages, face coefficients).
+    const double need = n * 8.0 * 16.0;
+    const double have = physical_memory_bytes();
+    if (need > 0.8 * have)
+        throw InputError("grid.cells: " + std::to_string(static_cast<long long>(n)) + " cells need about " +
+                         std::to_string(static_cast<long long>(need / 1e9)) + " GB, more than this machine's " +
+                         std::to_string(static_cast<long long>(have / 1e9)) + " GB; use fewer cells");
+}
+
+}  // namespace fpsolve

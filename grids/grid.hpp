@@ -1,0 +1,74 @@
+// Uniform Cartesian grid of 1 to 3 axes, cell-centred.
+//
+//   h_a = (upper_a - lower_a) / n_a,   x_{a,i} = lower_a + (i + 1/2) h_a,   i = 0 .. n_a - 1
+//
+// Cells are stored row-major ("C order", the HDF5 layout): the last axis is contiguous, so
+// cell (i0, i1, i2) has linear index (i0 n1 + i1) n2 + i2. Boundaries are chosen per axis.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "errors.hpp"
+
+namespace fpsolve {
+
+using Index = std::int64_t;
+using Point = std::array<double, 3>;
+
+enum class Boundary { reflecting, periodic, absorbing };
+
+std::string_view to_string(Boundary b);
+Boundary boundary_from_string(std::string_view name);  // throws InputError
+
+struct Grid {
+    int dims = 1;
+    Point lower{0.0, 0.0, 0.0};
+    Point upper{1.0, 1.0, 1.0};
+    std::array<Index, 3> cells{1, 1, 1};
+    std::array<Boundary, 3> boundary{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
+    std::array<std::string, 3> variables{"x", "y", "z"};
+
+    double spacing(int a) const { return (upper[a] - lower[a]) / static_cast<double>(cells[a]); }
+    double centre(int a, Index i) const { return lower[a] + (static_cast<double>(i) + 0.5) * spacing(a); }
+    double length(int a) const { return upper[a] - lower[a]; }
+
+    Index size() const {
+        Index n = 1;
+        for (int a = 0; a < dims; ++a) n *= cells[a];
+        return n;
+    }
+    // Distance in the linear index between neighbours along axis a.
+    Index stride(int a) const {
+        Index s = 1;
+        for (int b = a + 1; b < dims; ++b) s *= cells[b];
+        return s;
+    }
+    double cell_volume() const {
+        double v = 1.0;
+        for (int a = 0; a < dims; ++a) v *= spacing(a);
+        return v;
+    }
+    // Multi-index of a linear index.
+    std::array<Index, 3> unravel(Index c) const {
+        std::array<Index, 3> i{0, 0, 0};
+        for (int a = dims - 1; a >= 0; --a) {
+            i[a] = c % cells[a];
+            c /= cells[a];
+        }
+        return i;
+    }
+    Point centre_of(Index c) const {
+        const auto i = unravel(c);
+        Point x{0.0, 0.0, 0.0};
+        for (int a = 0; a < dims; ++a) x[a] = centre(a, i[a]);
+        return x;
+    }
+};
+
+// Checks dims, finite bounds, lower < upper, positive cells, distinct variable names, and that the
+// state fits in memory; throws InputError naming the key.
+void validate(const Grid& grid);
+
+}  // namespace fpsolve

@@ -1,0 +1,241 @@
+#include "hdf5_handles.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "errors.hpp"
+
+namespace fpsolve::h5 {
+
+Handle::Handle(hid_t id, const std::string& what) : id_(id) {
+    if (id < 0) throw RunError("HDF5: cannot " + what);
+}
+
+void Handle::reset() {
+    if (id_ < 0) return;
+    switch (H5Iget_type(id_)) {
+        case H5I_FILE: H5Fclose(id_); break;
+        case H5I_GROUP: H5Gclose(id_); break;
+        case H5I_DATASET: H5Dclose(id_); break;
+        case H5I_DATASPACE: H5Sclose(id_); break;
+        case H5I_DATATYPE: H5Tclose(id_); break;
+        case H5I_ATTR: H5Aclose(id_); break;
+        case H5I_GENPROP_LST: H5Pclose(id_); break;
+        default: break;
+    }
+    id_ = H5I_INVALID_HID;
+}
+
+void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+void check(herr_t status, const std::string& what) {
+    if (status < 0) throw RunError("HDF5: cannot " + what);
+}
+
+bool exists(hid_t loc, const std::string& path) {
+    std::string prefix;
+    std::istringstream parts(path);
+    std::string part;
+    while (std::getline(parts, part, '/')) {
+        if (part.empty()) continue;
+        prefix += (prefix.empty() && path.front() != '/' ? "" : "/") + part;
+        if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    }
+    return true;
+}
+
+Handle create_group(hid_t loc, const std::string& name) {
+    return Handle(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + name);
+}
+
+namespace {
+
+Handle string_type() {
+    Handle t(H5Tcopy(H5T_C_S1), "copy string type");
+    check(H5Tset_size(t, H5T_VARIABLE), "set string size");
+    check(H5Tset_cset(t, H5T_CSET_UTF8), "set string charset");
+    return t;
+}
+
+Handle fresh_attribute(hid_t loc, const std::string& name, hid_t type, hid_t space) {
+    if (H5Aexists(loc, name.c_str()) > 0) check(H5Adelete(loc, name.c_str()), "replace attribute " + name);
+    return Handle(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute " + name);
+}
+
+template <class T>
+void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::vector<T>& v, bool scalar) {
+    const hsize_t n = v.size();
+    Handle space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), "create dataspace");
+    Handle a = fresh_attribute(loc, name, type, space);
+    check(H5Awrite(a, type, v.data()), "write attribute " + name);
+}
+
+}  // namespace
+
+void write_attribute(hid_t loc, const std::string& name, const std::string& value) {
+    Handle type = string_type();
+    Handle space(H5Screate(H5S_SCALAR), "create dataspace");
+    Handle a = fresh_attribute(loc, name, type, space);
+    const char* p = value.c_str();
+    check(H5Awrite(a, type, &p), "write attribute " + name);
+}
+
+void write_attribute(hid_t loc, const std::string& name, const std::vector<std::string>& value) {
+    Handle type = string_type();
+    const hsize_t n = value.size();
+    Handle space(H5Screate_simple(1, &n, nullptr), "create dataspace");
+    Handle a = fresh_attribute(loc, name, type, space);
+    std::vector<const char*> p;
+    for (const auto& s : value) p.push_back(s.c_str());
+    check(H5Awrite(a, type, p.data()), "write attribute " + name);
+}
+
+void write_attribute(hid_t loc, const std::string& name, double value) {
+    write_numeric(loc, name, H5T_NATIVE_DOUBLE, std::vector<double>{value}, true);
+}
+void write_attribute(hid_t loc, const std::string& name, std::int64_t value) {
+    write_numeric(loc, name, H5T_NATIVE_INT64, std::vector<std::int64_t>{value}, true);
+}
+void write_attribute(hid_t loc, const std::string& name, const std::vector<double>& value) {
+    write_numeric(loc, name, H5T_NATIVE_DOUBLE, value, false);
+}
+void write_attribute(hid_t loc, const std::string& name, const std::vector<std::int64_t>& value) {
+    write_numeric(loc, name, H5T_NATIVE_INT64, value, false);
+}
+
+bool has_attribute(hid_t loc, const std::string& name) { return H5Aexists(loc, name.c_str()) > 0; }
+
+std::vector<std::string> read_string_array_attribute(hid_t loc, const std::string& name) {
+    Handle a(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "open attribute " + name);
+    Handle ftype(H5Aget_type(a), "get type of " + name);
+    if (H5Tget_class(ftype) != H5T_STRING) throw RunError("attribute " + name + ": expected a string");
+    Handle space(H5Aget_space(a), "get space of " + name);
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    std::vector<std::string> out;
+    if (H5Tis_variable_str(ftype) > 0) {
+        Handle mtype = string_type();
+        std::vector<char*> p(static_cast<std::size_t>(n), nullptr);
+        check(H5Aread(a, mtype, p.data()), "read attribute " + name);
+        for (char* s : p) out.emplace_back(s ? s : "");
+        H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, p.data());
+    } else {
+        const std::size_t len = H5Tget_size(ftype);
+        std::vector<char> buf(len * static_cast<std::size_t>(n) + 1, '\0');
+        check(H5Aread(a, ftype, buf.data()), "read attribute " + name);
+        for (hssize_t i = 0; i < n; ++i) {
+            std::string s(buf.data() + static_cast<std::size_t>(i) * len, len);
+            out.push_back(s.substr(0, s.find('\0')));
+        }
+    }
+    return out;
+}
+
+std::string read_string_attribute(hid_t loc, const std::string& name) {
+    auto v = read_string_array_attribute(loc, name);
+    return v.empty() ? std::string() : v.front();
+}
+
+namespace {
+template <class T>
+std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t type) {
+    Handle a(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "open attribute " + name);
+    Handle space(H5Aget_space(a), "get space of " + name);
+    std::vector<T> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    check(H5Aread(a, type, out.data()), "read attribute " + name);
+    return out;
+}
+}  // namespace
+
+std::vector<double> read_double_attribute(hid_t loc, const std::string& name) {
+    return read_numeric<double>(loc, name, H5T_NATIVE_DOUBLE);
+}
+std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name) {
+    return read_numeric<std::int64_t>(loc, name, H5T_NATIVE_INT64);
+}
+
+void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
+                   bool compress) {
+    Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "create dataspace");
+    Handle plist(H5Pcreate(H5P_DATASET_CREATE), "create property list");
+    const hsize_t total = std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>());
+    if (compress && total > 0) {
+        check(H5Pset_chunk(plist, static_cast<int>(shape.size()), shape.data()), "chunk " + name);
+        check(H5Pset_deflate(plist, 1), "compress " + name);
+    }
+    Handle set(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+               "create dataset " + name);
+    check(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + name);
+}
+
+std::vector<hsize_t> dataset_shape(hid_t loc, const std::string& name) {
+    Handle set(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+    Handle space(H5Dget_space(set), "get space of " + name);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank < 0) throw RunError("HDF5: cannot read the shape of " + name);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    return dims;
+}
+
+std::vector<double> read_dataset(hid_t loc, const std::string& name) {
+    Handle set(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+    Handle space(H5Dget_space(set), "get space of " + name);
+    std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    check(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read dataset " + name);
+    return out;
+}
+
+std::vector<double> read_row(hid_t loc, const std::string& name, hsize_t k) {
+    Handle set(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+    Handle space(H5Dget_space(set), "get space of " + name);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    if (rank < 1 || k >= dims[0]) throw RunError("HDF5: " + name + " has no row " + std::to_string(k));
+    std::vector<hsize_t> start(dims.size(), 0), count = dims;
+    start[0] = k;
+    count[0] = 1;
+    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select row");
+    const hsize_t n = std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
+    Handle mem(H5Screate_simple(1, &n, nullptr), "create dataspace");
+    std::vector<double> out(n);
+    check(H5Dread(set, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out.data()), "read row of " + name);
+    return out;
+}
+
+Growable::Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress)
+    : row_(std::move(row)), name_(name) {
+    std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{1};
+    for (hsize_t r : row_) {
+        dims.push_back(r);
+        maxdims.push_back(r);
+        chunk.push_back(r);
+    }
+    const hsize_t row_size = std::accumulate(row_.begin(), row_.end(), hsize_t{1}, std::multiplies<>());
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(1024, (1u << 19) / std::max<hsize_t>(1, row_size)));
+    if (row_size > 64) chunk[0] = 1;  // one snapshot a chunk
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), "create dataspace");
+    Handle plist(H5Pcreate(H5P_DATASET_CREATE), "create property list");
+    check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "chunk " + name);
+    if (compress) check(H5Pset_deflate(plist, 1), "compress " + name);
+    set_ = Handle(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                  "create dataset " + name);
+}
+
+void Growable::append(const double* row) {
+    std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};
+    for (hsize_t r : row_) {
+        dims.push_back(r);
+        start.push_back(0);
+        count.push_back(r);
+    }
+    check(H5Dset_extent(set_, dims.data()), "extend " + name_);
+    Handle space(H5Dget_space(set_), "get space of " + name_);
+    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + name_);
+    Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace");
+    check(H5Dwrite(set_, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "write " + name_);
+    ++rows_;
+}
+
+}  // namespace fpsolve::h5

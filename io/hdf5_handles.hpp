@@ -1,0 +1,83 @@
+// Thin RAII layer over the HDF5 C API: owned handles, typed attribute and dataset helpers, and
+// errors that say what was expected. HDF5 types never leave the io/ target.
+#pragma once
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fpsolve::h5 {
+
+// An owned hid_t, closed with the right H5*close for its type.
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(hid_t id, const std::string& what);  // throws RunError if id < 0
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)) {}
+    Handle& operator=(Handle&& o) noexcept {
+        if (this != &o) {
+            reset();
+            id_ = std::exchange(o.id_, H5I_INVALID_HID);
+        }
+        return *this;
+    }
+    ~Handle() { reset(); }
+    void reset();
+    hid_t get() const { return id_; }
+    operator hid_t() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+};
+
+void silence_errors();  // HDF5 prints its own error stack unless told not to
+
+// Throws RunError naming `what` when status < 0.
+void check(herr_t status, const std::string& what);
+
+bool exists(hid_t loc, const std::string& path);   // every link on the path
+Handle create_group(hid_t loc, const std::string& name);
+
+// Attributes (created or overwritten).
+void write_attribute(hid_t loc, const std::string& name, const std::string& value);
+void write_attribute(hid_t loc, const std::string& name, const std::vector<std::string>& value);
+void write_attribute(hid_t loc, const std::string& name, double value);
+void write_attribute(hid_t loc, const std::string& name, std::int64_t value);
+void write_attribute(hid_t loc, const std::string& name, const std::vector<double>& value);
+void write_attribute(hid_t loc, const std::string& name, const std::vector<std::int64_t>& value);
+bool has_attribute(hid_t loc, const std::string& name);
+std::string read_string_attribute(hid_t loc, const std::string& name);
+std::vector<std::string> read_string_array_attribute(hid_t loc, const std::string& name);
+std::vector<double> read_double_attribute(hid_t loc, const std::string& name);
+std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name);
+
+// Fixed-shape dataset of doubles, written whole.
+void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
+                   bool compress = false);
+std::vector<hsize_t> dataset_shape(hid_t loc, const std::string& name);
+std::vector<double> read_dataset(hid_t loc, const std::string& name);
+// One slab [k, ...] of a dataset whose first axis is time.
+std::vector<double> read_row(hid_t loc, const std::string& name, hsize_t k);
+
+// A dataset of doubles that grows along its first axis, one row (of shape `row`) at a time;
+// chunked one row a chunk (capped at 4 MiB of rows for small rows), deflate for large rows.
+class Growable {
+public:
+    Growable() = default;
+    Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress);
+    void append(const double* row);
+    hsize_t rows() const { return rows_; }
+
+private:
+    Handle set_;
+    std::vector<hsize_t> row_;
+    hsize_t rows_ = 0;
+    std::string name_;
+};
+
+}  // namespace fpsolve::h5

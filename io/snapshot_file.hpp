@@ -1,0 +1,70 @@
+// The fpsolve HDF5 file, format "fpsolve" version 1 (DESIGN §4):
+//   /                 format, format_version, program_version, config, status
+//   /grid             dims, lower, upper, cells, boundary, variables; datasets x, y, z (cell centres)
+//   /snapshots        time [n], density [n, cells...], current [n, cells..., d] (with output.current)
+//   /diagnostics      time, mass, mean [n,d], covariance [n,d,d], entropy, free_energy,
+//                     l1_to_reference, kl_to_reference (with a reference), outflux (with absorbing walls),
+//                     min_density
+//   /reference        density [cells...]
+// Every append is flushed, so a crash leaves every written snapshot readable.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diagnostics.hpp"
+#include "grid.hpp"
+
+namespace fpsolve {
+
+struct FileMetadata {
+    std::string config;           // full TOML text
+    std::string program_version;
+};
+
+inline constexpr const char* program_version = "0.1.0";
+
+class SnapshotWriter {
+public:
+    // Creates (truncates) `path`. The caller has checked that overwriting is allowed.
+    SnapshotWriter(const std::string& path, const Grid& grid, const FileMetadata& meta, bool with_current,
+                   const std::optional<Eigen::VectorXd>& reference);
+    SnapshotWriter(const SnapshotWriter&) = delete;
+    SnapshotWriter& operator=(const SnapshotWriter&) = delete;
+    ~SnapshotWriter();
+
+    void append(double t, const Eigen::VectorXd& density, const Diagnostics& diag,
+                const Eigen::MatrixXd* current = nullptr);
+    void set_status(const std::string& status);
+    void flush();
+    // For commands that add their own groups: a dataset of doubles at `path` (groups created as needed),
+    // and attributes on a group.
+    void write_array(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
+    void write_attribute(const std::string& group, const std::string& name, double value);
+    void write_attribute(const std::string& group, const std::string& name, const std::string& value);
+    std::size_t snapshots() const;
+    const std::string& path() const { return path_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::string path_;
+};
+
+// What `inspect` and `[initial] snapshot` read back.
+struct SnapshotFileInfo {
+    std::string status, program_version, config;
+    std::int64_t format_version = 0;
+    Grid grid;
+    std::vector<double> times;
+    bool has_reference = false, has_current = false, has_stationary = false;
+    std::vector<double> mass, l1_to_reference, kl_to_reference, min_density, free_energy;
+};
+
+// Throws InputError if the file does not exist, is not HDF5, or is not an fpsolve file.
+SnapshotFileInfo read_snapshot_file(const std::string& path);
+// The density of snapshot k (k = -1: the last); throws InputError if there is none.
+Eigen::VectorXd read_snapshot(const std::string& path, long k = -1);
+
+}  // namespace fpsolve

@@ -1,0 +1,92 @@
+#include "expression.hpp"
+
+#include <muParser.h>
+
+#include <cmath>
+#include <numbers>
+
+namespace fpsolve {
+
+struct Expression::Impl {
+    std::string text;
+    std::vector<std::string> variables;
+    Parameters parameters;
+    mutable std::array<double, 3> x{0.0, 0.0, 0.0};
+    mutable double t = 0.0;
+    mu::Parser parser;
+    bool uses_time = false;
+    bool uses_space = false;
+    double constant_value = 0.0;
+    bool folded = false;
+
+    void compile(const std::string& where) {
+        parser.DefineConst("pi", std::numbers::pi);
+        parser.DefineConst("e", std::numbers::e);
+        for (const auto& [name, value] : parameters) parser.DefineConst(name, value);
+        for (std::size_t a = 0; a < variables.size(); ++a) parser.DefineVar(variables[a], &x[a]);
+        parser.DefineVar("t", &t);
+        try {
+            parser.SetExpr(text);
+            const auto used = parser.GetUsedVar();  // throws on unknown names and syntax errors
+            uses_time = used.count("t") > 0;
+            for (const auto& v : variables) uses_space = uses_space || used.count(v) > 0;
+            const double probe = parser.Eval();
+            if (!uses_time && !uses_space) {
+                constant_value = probe;
+                folded = true;
+            }
+        } catch (const mu::Parser::exception_type& e) {
+            throw InputError(where + ": cannot use \"" + text + "\": " + e.GetMsg());
+        }
+    }
+};
+
+Expression::Expression(const std::string& text, const std::vector<std::string>& variables,
+                       const Parameters& parameters, const std::string& where)
+    : impl_(std::make_unique<Impl>()) {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError(where + ": the expression is empty");
+    impl_->text = text;
+    impl_->variables = variables;
+    impl_->parameters = parameters;
+    impl_->compile(where);
+}
+
+Expression Expression::constant(double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    return Expression(buf, {}, {}, "constant");
+}
+
+Expression::Expression(const Expression& other) {
+    if (other.impl_) {
+        impl_ = std::make_unique<Impl>();
+        impl_->text = other.impl_->text;
+        impl_->variables = other.impl_->variables;
+        impl_->parameters = other.impl_->parameters;
+        impl_->compile("expression");
+    }
+}
+Expression& Expression::operator=(const Expression& other) {
+    if (this != &other) *this = Expression(other);
+    return *this;
+}
+Expression::Expression(Expression&&) noexcept = default;
+Expression& Expression::operator=(Expression&&) noexcept = default;
+Expression::~Expression() = default;
+Expression::Expression() = default;
+
+double Expression::operator()(const Point& x, double t) const {
+    if (impl_->folded) return impl_->constant_value;
+    impl_->x = x;
+    impl_->t = t;
+    return impl_->parser.Eval();
+}
+
+bool Expression::depends_on_time() const { return impl_ && impl_->uses_time; }
+bool Expression::depends_on_space() const { return impl_ && impl_->uses_space; }
+const std::string& Expression::text() const {
+    static const std::string empty;
+    return impl_ ? impl_->text : empty;
+}
+
+}  // namespace fpsolve

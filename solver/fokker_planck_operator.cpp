@@ -1,0 +1,327 @@
+#include "fokker_planck_operator.hpp"
+
+#include <cmath>
+
+#include "face_flux.hpp"
+
+namespace fpsolve {
+
+FokkerPlanckOperator::FokkerPlanckOperator(const Problem& problem)
+    : problem_(problem),
+      time_dependent_(problem.time_dependent()),
+      zeros_(static_cast<std::size_t>(problem.grid.cells[problem.grid.dims - 1]), 0.0) {}
+
+const FokkerPlanckOperator::Coefficients& FokkerPlanckOperator::ensure(double t) const {
+    if (!coef_.ready || (time_dependent_ && coef_.t != t)) {
+        assemble(t, coef_);
+        coef_.t = t;
+        coef_.ready = true;
+    }
+    return coef_;
+}
+
+namespace {
+
+Point shifted(Point x, int a, double dx) {
+    x[a] += dx;
+    return x;
+}
+
+// A cell reached from multi-index i by one step along axis b, with the ghost rule of that wall:
+// periodic wraps; reflecting mirrors (zero gradient); absorbing mirrors with a sign flip (p = 0 on the wall).
+struct Neighbour {
+    Index cell;
+    double sign;
+};
+
+Neighbour step(const Grid& g, std::array<Index, 3> i, int b, int dir) {
+    const Index n = g.cells[b];
+    Index j = i[b] + dir;
+    double sign = 1.0;
+    if (j < 0 || j >= n) {
+        switch (g.boundary[b]) {
+            case Boundary::periodic: j = (j + n) % n; break;
+            case Boundary::reflecting: j = i[b]; break;
+            case Boundary::absorbing:
+                j = i[b];
+                sign = -1.0;
+                break;
+        }
+    }
+    i[b] = j;
+    Index c = 0;
+    for (int a = 0; a < g.dims; ++a) c = c * g.cells[a] + i[a];
+    return {c, sign};
+}
+
+}  // namespace
+
+void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
+    const Problem& pb = problem_;
+    const Grid& g = pb.grid;
+    const int d = g.dims;
+    const Index n = g.size();
+    const bool noise_varies = pb.noise_depends_on_space();
+    const Matrix3 d_const = noise_varies ? Matrix3::Zero() : pb.diffusion({0, 0, 0}, t);
+
+    // Potential at the centres, evaluated once; faces use differences of it.
+    std::vector<double> pot;
+    if (pb.potential) {
+        pot.resize(static_cast<std::size_t>(n));
+        for (Index cell = 0; cell < n; ++cell) pot[static_cast<std::size_t>(cell)] = (*pb.potential)(g.centre_of(cell), t);
+    }
+    auto diffusion_at = [&](const Point& x) { return noise_varies ? pb.diffusion(x, t) : d_const; };
+
+    // Drift times distance from point xl to xl + dist e_a (potential values pl, pr there), for the potential (exact
+    // difference) or the drift at their midpoint, plus the noise-induced drift at the midpoint.
+    auto v_dist = [&](int a, const Point& xl, double pl, double pr, double dist) {
+        const Point xm = shifted(xl, a, 0.5 * dist);
+        double v;
+        if (pb.potential)
+            v = -pb.drift_scale(a) * (pr - pl);
+        else
+            v = dist * pb.drift_scale(a) * pb.drift[static_cast<std::size_t>(a)](xm, t);
+        if (noise_varies) v += dist * pb.noise_induced_drift(xm, t)[a];
+        return v;
+    };
+
+    c.cross.clear();
+    c.cross_ratio = 0.0;
+    for (int a = 0; a < d; ++a) {
+        const std::size_t un = static_cast<std::size_t>(n);
+        c.a[a].assign(un, 0.0);
+        c.b[a].assign(un, 0.0);
+        c.wall[a].assign(un, 0.0);
+        const double h = g.spacing(a);
+        const Index s = g.stride(a);
+        const Index na = g.cells[a];
+        const Boundary bc = g.boundary[a];
+        for (Index cell = 0; cell < n; ++cell) {
+            const auto i = g.unravel(cell);
+            const Point xl = g.centre_of(cell);
+            const double pl = pb.potential ? pot[static_cast<std::size_t>(cell)] : 0.0;
+            const std::size_t uc = static_cast<std::size_t>(cell);
+            // Upper face.
+            if (i[a] + 1 < na || bc == Boundary::periodic) {
+                const Index right = i[a] + 1 < na ? cell + s : cell - (na - 1) * s;
+                const Point xr = shifted(xl, a, h);  // unwrapped: a tilted periodic potential keeps its drift
+                double pr = 0.0;
+                if (pb.potential)
+                    pr = i[a] + 1 < na ? pot[static_cast<std::size_t>(right)] : (*pb.potential)(xr, t);
+                const Point xf = shifted(xl, a, 0.5 * h);
+                const Matrix3 dm = diffusion_at(xf);
+                const auto fc = face_coefficients(pb.scheme, v_dist(a, xl, pl, pr, h), 0.5 * dm(a, a), h);
+                c.a[a][uc] = fc.a / h;
+                c.b[a][uc] = fc.b / h;
+                // Correlated noise: -1/2 D_ab d_b p at this face, along the monotone diagonal.
+                Cross cr{cell, right, a, {}, {}, 0};
+                const auto ir = g.unravel(right);
+                for (int b = 0; b < d; ++b) {
+                    if (b == a || dm(a, b) == 0.0) continue;
+                    const double hb = g.spacing(b);
+                    const double limit = std::min(dm(a, a) * hb / h, dm(b, b) * h / hb);
+                    c.cross_ratio = std::max(c.cross_ratio, limit > 0 ? std::abs(dm(a, b)) / limit : HUGE_VAL);
+                    const double k = -0.5 * dm(a, b) / (2.0 * hb) / h;
+                    // (cell with its ghost sign, +-1) pairs of the difference quotient.
+                    std::array<std::pair<Neighbour, double>, 4> st;
+                    if (dm(a, b) >= 0.0)  // [p(R+e_b) - p(R) + p(L) - p(L-e_b)] / 2h_b
+                        st = {{{step(g, ir, b, +1), 1.0}, {{right, 1.0}, -1.0}, {{cell, 1.0}, 1.0}, {step(g, i, b, -1), -1.0}}};
+                    else                  // [p(R) - p(R-e_b) + p(L+e_b) - p(L)] / 2h_b
+                        st = {{{{right, 1.0}, 1.0}, {step(g, ir, b, -1), -1.0}, {step(g, i, b, +1), 1.0}, {{cell, 1.0}, -1.0}}};
+                    for (const auto& [nb, sign] : st) {
+                        cr.idx[static_cast<std::size_t>(cr.n)] = nb.cell;
+                        cr.w[static_cast<std::size_t>(cr.n)] = k * sign * nb.sign;
+                        ++cr.n;
+                    }
+                }
+                if (cr.n > 0) c.cross.push_back(cr);
+            } else if (bc == Boundary::absorbing) {
+                const Point xw = shifted(xl, a, 0.5 * h);
+                const double pw = pb.potential ? (*pb.potential)(xw, t) : 0.0;
+                const Matrix3 dm = diffusion_at(xw);
+                const auto fc = face_coefficients(pb.scheme, v_dist(a, xl, pl, pw, 0.5 * h), 0.5 * dm(a, a), 0.5 * h);
+                c.a[a][uc] = fc.a / h;  // p = 0 beyond the wall: only the outflow term remains
+            }
+            // Lower wall.
+            if (i[a] == 0 && bc == Boundary::absorbing) {
+                const Point xw = shifted(xl, a, -0.5 * h);
+                const double pw = pb.potential ? (*pb.potential)(xw, t) : 0.0;
+                const Matrix3 dm = diffusion_at(xw);
+                const auto fc = face_coefficients(pb.scheme, v_dist(a, xw, pw, pl, 0.5 * h), 0.5 * dm(a, a), 0.5 * h);
+                c.wall[a][uc] = fc.b / h;
+            }
+        }
+    }
+}
+
+// Gather form: every cell sums its own face fluxes, so rows are independent and dp is written once.
+// The strided axes (all but the last) get row pointers chosen once per row, with the walls mapped to
+// a zero row, so the inner loop over the contiguous axis has no branches.
+template <int Strided>
+void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p, double* dp) const {
+    const Grid& g = grid();
+    const int last = g.dims - 1;
+    const Index n = g.cells[last];
+    const Index rows = g.size() / n;
+    const bool periodic = g.boundary[last] == Boundary::periodic;
+    const double* zeros = zeros_.data();
+
+    for (Index r = 0; r < rows; ++r) {
+        const Index c0 = r * n;
+        const auto idx = g.unravel(c0);
+        const double *al[2], *bl[2], *pl[2], *ah[2], *bh[2], *ph[2];
+        for (int a = 0; a < Strided; ++a) {
+            const Index s = g.stride(a), na = g.cells[a];
+            const double* A = c.a[a].data();
+            const double* B = c.b[a].data();
+            ah[a] = A + c0;
+            bh[a] = B + c0;
+            if (idx[a] + 1 < na)
+                ph[a] = p + c0 + s;
+            else if (g.boundary[a] == Boundary::periodic)
+                ph[a] = p + c0 - (na - 1) * s;
+            else
+                ph[a] = zeros;  // b = 0 on the wall
+            if (idx[a] > 0) {
+                al[a] = A + c0 - s, bl[a] = B + c0 - s, pl[a] = p + c0 - s;
+            } else if (g.boundary[a] == Boundary::periodic) {
+                const Index off = c0 + (na - 1) * s;
+                al[a] = A + off, bl[a] = B + off, pl[a] = p + off;
+            } else {
+                al[a] = zeros, bl[a] = c.wall[a].data() + c0, pl[a] = zeros;
+            }
+        }
+        const double* A = c.a[last].data() + c0;
+        const double* B = c.b[last].data() + c0;
+        const double* pc = p + c0;
+        double* out = dp + c0;
+        auto strided = [&](Index j) {
+            double f = 0.0;
+            for (int a = 0; a < Strided; ++a)
+                f += al[a][j] * pl[a][j] - (bl[a][j] + ah[a][j]) * pc[j] + bh[a][j] * ph[a][j];
+            return f;
+        };
+        auto edge = [&](Index j) {
+            double lo, hi;
+            if (j > 0)
+                lo = A[j - 1] * pc[j - 1] - B[j - 1] * pc[j];
+            else if (periodic)
+                lo = A[n - 1] * pc[n - 1] - B[n - 1] * pc[0];
+            else
+                lo = -c.wall[last][static_cast<std::size_t>(c0)] * pc[0];
+            if (j + 1 < n)
+                hi = A[j] * pc[j] - B[j] * pc[j + 1];
+            else if (periodic)
+                hi = A[j] * pc[j] - B[j] * pc[0];
+            else
+                hi = A[j] * pc[j];
+            out[j] = strided(j) + lo - hi;
+        };
+        edge(0);
+        for (Index j = 1; j + 1 < n; ++j)
+            out[j] = strided(j) + A[j - 1] * pc[j - 1] - (B[j - 1] + A[j]) * pc[j] + B[j] * pc[j + 1];
+        if (n > 1) edge(n - 1);
+    }
+}
+
+void FokkerPlanckOperator::operator()(const State& p, State& dpdt, double t) const {
+    const Coefficients& c = ensure(t);
+    dpdt.resize(p.size());
+    switch (grid().dims) {
+        case 1: apply_diagonal<0>(c, p.data(), dpdt.data()); break;
+        case 2: apply_diagonal<1>(c, p.data(), dpdt.data()); break;
+        default: apply_diagonal<2>(c, p.data(), dpdt.data()); break;
+    }
+    for (const Cross& cr : c.cross) {
+        double f = 0.0;
+        for (int q = 0; q < cr.n; ++q) f += cr.w[static_cast<std::size_t>(q)] * p[cr.idx[static_cast<std::size_t>(q)]];
+        dpdt[cr.lower] -= f;
+        dpdt[cr.upper] += f;
+    }
+}
+
+template <class Visitor>
+void FokkerPlanckOperator::for_each_face(const Coefficients& c, Visitor&& visit) const {
+    const Grid& g = grid();
+    const Index n = g.size();
+    for (int a = 0; a < g.dims; ++a) {
+        const Index s = g.stride(a), na = g.cells[a];
+        for (Index cell = 0; cell < n; ++cell) {
+            const Index ia = (cell / s) % na;
+            const std::size_t uc = static_cast<std::size_t>(cell);
+            if (ia + 1 < na || g.boundary[a] == Boundary::periodic) {
+                const Index right = ia + 1 < na ? cell + s : cell - (na - 1) * s;
+                const std::array<Index, 2> idx{cell, right};
+                const std::array<double, 2> w{c.a[a][uc], -c.b[a][uc]};
+                visit(cell, right, a, idx.data(), w.data(), 2);
+            } else if (g.boundary[a] == Boundary::absorbing) {
+                visit(cell, Index{-1}, a, &cell, &c.a[a][uc], 1);
+            }
+            if (ia == 0 && g.boundary[a] == Boundary::absorbing) {
+                const double w = -c.wall[a][uc];
+                visit(Index{-1}, cell, a, &cell, &w, 1);
+            }
+        }
+    }
+    for (const Cross& cr : c.cross) {
+        visit(cr.lower, cr.upper, cr.axis, cr.idx.data(), cr.w.data(), cr.n);
+    }
+}
+
+Eigen::SparseMatrix<double> FokkerPlanckOperator::matrix(double t) const {
+    const Coefficients& c = ensure(t);
+    const Index n = grid().size();
+    std::vector<Eigen::Triplet<double>> triplets;
+    triplets.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(2 * grid().dims + 1) * 2);
+    for_each_face(c, [&](Index lower, Index upper, int, const Index* idx, const double* w, int m) {
+        for (int q = 0; q < m; ++q) {
+            if (lower >= 0) triplets.emplace_back(lower, idx[q], -w[q]);
+            if (upper >= 0) triplets.emplace_back(upper, idx[q], w[q]);
+        }
+    });
+    Eigen::SparseMatrix<double> a(n, n);
+    a.setFromTriplets(triplets.begin(), triplets.end());
+    a.makeCompressed();
+    return a;
+}
+
+Eigen::MatrixXd FokkerPlanckOperator::cell_current(const State& p, double t) const {
+    const Coefficients& c = ensure(t);
+    Eigen::MatrixXd j = Eigen::MatrixXd::Zero(grid().size(), grid().dims);
+    for_each_face(c, [&](Index lower, Index upper, int a, const Index* idx, const double* w, int m) {
+        double f = 0.0;
+        for (int q = 0; q < m; ++q) f += w[q] * p[idx[q]];
+        f *= 0.5 * grid().spacing(a);  // stored fluxes carry the 1/h_a of the divergence
+        if (lower >= 0) j(lower, a) += f;
+        if (upper >= 0) j(upper, a) += f;
+    });
+    return j;
+}
+
+double FokkerPlanckOperator::outflux(const State& p, double t) const {
+    bool absorbing = false;
+    for (int a = 0; a < grid().dims; ++a) absorbing = absorbing || grid().boundary[a] == Boundary::absorbing;
+    if (!absorbing) return 0.0;
+    const Coefficients& c = ensure(t);
+    double out = 0.0;
+    for_each_face(c, [&](Index lower, Index upper, int, const Index* idx, const double* w, int m) {
+        if (lower >= 0 && upper >= 0) return;
+        double f = 0.0;
+        for (int q = 0; q < m; ++q) f += w[q] * p[idx[q]];
+        out += lower >= 0 ? f : -f;
+    });
+    return out * grid().cell_volume();
+}
+
+double FokkerPlanckOperator::spectral_radius_bound(double t) const {
+    const Eigen::SparseMatrix<double> a = matrix(t);
+    double bound = 0.0;
+    for (Index k = 0; k < a.outerSize(); ++k) {
+        double col = 0.0;
+        for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it) col += std::abs(it.value());
+        bound = std::max(bound, col);
+    }
+    return bound;
+}
+
+}  // namespace fpsolve

@@ -1,0 +1,85 @@
+// The finite-volume semi-discretisation of the Fokker–Planck equation (DESIGN §1.1):
+//
+//   dp_c/dt = sum_a (F_{a, c-1/2} - F_{a, c+1/2}) / h_a
+//   F_{a, f} = a_f p_L - b_f p_R                                   (face_flux.hpp, diagonal D_aa, drift)
+//            - 1/2 D_ab(x_f) [d_b p]_f,  b != a                     (9-point stencil, correlated noise)
+//
+// The cross derivative at an a-face is taken along the diagonal that keeps the stencil monotone for the
+// sign of D_ab (for D_ab >= 0: [p(R+e_b) - p(R) + p(L) - p(L-e_b)] / 2h_b); the whole operator is then
+// monotone while |D_ab| <= min(D_aa h_b/h_a, D_bb h_a/h_b) (checked; see warnings()).
+// With a potential, the face drift uses potential differences between cell centres, so that
+// p ∝ exp(-2 L / s) is an exact discrete fixed point when D = s I (Scharfetter & Gummel 1969).
+// Walls: reflecting (F = 0), periodic (wrap), absorbing (p = 0 on the wall face, half-cell flux).
+//
+// A const functor sys(p, dpdt, t) for Boost.Odeint. Coefficients are precomputed when the problem does not
+// depend on t and re-assembled for every new t when it does.
+#pragma once
+#include <Eigen/Dense>
+#include <Eigen/Sparse>
+#include <string>
+#include <vector>
+
+#include "problem.hpp"
+
+namespace fpsolve {
+
+using State = Eigen::VectorXd;
+
+class FokkerPlanckOperator {
+public:
+    explicit FokkerPlanckOperator(const Problem& problem);
+
+    // dp/dt = A(t) p, matrix-free.
+    void operator()(const State& p, State& dpdt, double t) const;
+
+    // The generator A(t) as a sparse matrix (column sums 0 without absorbing walls).
+    Eigen::SparseMatrix<double> matrix(double t) const;
+    // Cell-centred probability current (N x dims): the mean of each cell's two face fluxes per axis,
+    // from the scheme's own fluxes, so it vanishes at a discrete equilibrium.
+    Eigen::MatrixXd cell_current(const State& p, double t) const;
+    // Rate at which mass leaves through absorbing walls.
+    double outflux(const State& p, double t) const;
+    // Upper bound of the spectral radius of A(t) (column Gershgorin): explicit steps need dt ~ 1/this.
+    double spectral_radius_bound(double t) const;
+
+    const Problem& problem() const { return problem_; }
+    const Grid& grid() const { return problem_.grid; }
+    bool time_dependent() const { return time_dependent_; }
+    // Monotonicity of the cross-diffusion stencil: the largest |D_ab| / min(D_aa h_b/h_a, D_bb h_a/h_b)
+    // over all faces (<= 1 means monotone); 0 without correlated noise.
+    double cross_monotonicity_ratio() const { return ensure(0.0).cross_ratio; }
+
+private:
+    struct Cross {                    // flux through one face from correlated noise: sum w_k p[idx_k]
+        Index lower, upper;           // the two cells of the face
+        int axis = 0;
+        std::array<Index, 8> idx;
+        std::array<double, 8> w;
+        int n = 0;
+    };
+    struct Coefficients {
+        // Per axis a, indexed by the lower cell c of the face (c, c + e_a); for the last cell of a
+        // non-periodic axis that face is the wall: upper[a] = outflow coefficient, lower... = 0.
+        std::array<std::vector<double>, 3> a, b;
+        std::array<std::vector<double>, 3> wall;  // lower wall of cells with i_a = 0: F = -wall * p
+        std::vector<Cross> cross;
+        double cross_ratio = 0.0;
+        double t = 0.0;
+        bool ready = false;
+    };
+
+    const Coefficients& ensure(double t) const;
+    void assemble(double t, Coefficients& c) const;
+    template <int Strided>
+    void apply_diagonal(const Coefficients& c, const double* p, double* dp) const;
+    // Visits every face flux as (lower cell or -1, upper cell or -1, terms) for the generic paths.
+    template <class Visitor>
+    void for_each_face(const Coefficients& c, Visitor&& visit) const;
+
+    Problem problem_;
+    bool time_dependent_;
+    mutable Coefficients coef_;
+    std::vector<double> zeros_;
+};
+
+}  // namespace fpsolve

@@ -1,0 +1,165 @@
+#include "problem.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+
+namespace fpsolve {
+
+std::string_view to_string(Convention c) {
+    switch (c) {
+        case Convention::ito: return "ito";
+        case Convention::stratonovich: return "stratonovich";
+        case Convention::isothermal: return "isothermal";
+    }
+    return "?";
+}
+std::string_view to_string(Scheme s) {
+    switch (s) {
+        case Scheme::exponential: return "exponential";
+        case Scheme::upwind: return "upwind";
+        case Scheme::central: return "central";
+    }
+    return "?";
+}
+double alpha_of(Convention c) {
+    switch (c) {
+        case Convention::ito: return 0.0;
+        case Convention::stratonovich: return 0.5;
+        case Convention::isothermal: return 1.0;
+    }
+    return 0.0;
+}
+
+double Problem::eta_bar() const {
+    double s = 0.0;
+    for (double e : learning_rate) s += e;
+    return s / static_cast<double>(learning_rate.size());
+}
+
+Matrix3 Problem::diffusion(const Point& x, double t) const {
+    Matrix3 d = Matrix3::Zero();
+    const double eb = eta_bar();
+    for (int a = 0; a < grid.dims; ++a)
+        for (int b = 0; b < grid.dims; ++b)
+            d(a, b) = eb * drift_scale(a) * drift_scale(b) *
+                      noise[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)](x, t);
+    return d;
+}
+
+namespace {
+// Step for central differences of an expression: cube root of epsilon, scaled to the grid.
+double fd_step(const Grid& g, int a) { return 6e-6 * std::max(1.0, std::abs(g.upper[a]) + std::abs(g.lower[a])); }
+
+Matrix3 symmetric_sqrt(const Matrix3& d, int dims) {
+    Matrix3 b = Matrix3::Zero();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(d.topLeftCorner(dims, dims));
+    const Eigen::VectorXd lam = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+    b.topLeftCorner(dims, dims) = es.eigenvectors() * lam.asDiagonal() * es.eigenvectors().transpose();
+    return b;
+}
+}  // namespace
+
+Vector3 Problem::drift_at(const Point& x, double t) const {
+    Vector3 mu = Vector3::Zero();
+    for (int a = 0; a < grid.dims; ++a) {
+        if (potential) {
+            const double h = fd_step(grid, a);
+            Point xp = x, xm = x;
+            xp[a] += h;
+            xm[a] -= h;
+            mu[a] = -drift_scale(a) * ((*potential)(xp, t) - (*potential)(xm, t)) / (2.0 * h);
+        } else {
+            mu[a] = drift_scale(a) * drift[static_cast<std::size_t>(a)](x, t);
+        }
+    }
+    return mu;
+}
+
+Vector3 Problem::noise_induced_drift(const Point& x, double t) const {
+    Vector3 v = Vector3::Zero();
+    if (!noise_depends_on_space()) return v;
+    const int d = grid.dims;
+    const double alpha = alpha_of(convention);
+    if (convention == Convention::stratonovich && !noise_is_diagonal()) {
+        // mu_ito = mu + 1/2 sum_jk B_jk dB_ik/dx_j with B = D^{1/2}; then the Ito flux: - 1/2 div D.
+        const Matrix3 b = symmetric_sqrt(diffusion(x, t), d);
+        for (int j = 0; j < d; ++j) {
+            const double h = fd_step(grid, j);
+            Point xp = x, xm = x;
+            xp[j] += h;
+            xm[j] -= h;
+            const Matrix3 db = (symmetric_sqrt(diffusion(xp, t), d) - symmetric_sqrt(diffusion(xm, t), d)) / (2 * h);
+            const Matrix3 dd = (diffusion(xp, t) - diffusion(xm, t)) / (2 * h);
+            for (int i = 0; i < d; ++i) {
+                for (int k = 0; k < d; ++k) v[i] += 0.5 * b(j, k) * db(i, k);
+                v[i] -= 0.5 * dd(i, j);
+            }
+        }
+        return v;
+    }
+    if (alpha == 1.0) return v;
+    for (int j = 0; j < d; ++j) {
+        const double h = fd_step(grid, j);
+        Point xp = x, xm = x;
+        xp[j] += h;
+        xm[j] -= h;
+        const Matrix3 dd = (diffusion(xp, t) - diffusion(xm, t)) / (2 * h);
+        for (int i = 0; i < d; ++i) v[i] -= 0.5 * (1.0 - alpha) * dd(i, j);
+    }
+    return v;
+}
+
+bool Problem::time_dependent() const {
+    if (potential && potential->depends_on_time()) return true;
+    for (const auto& f : drift)
+        if (f.depends_on_time()) return true;
+    for (const auto& row : noise)
+        for (const auto& s : row)
+            if (s.depends_on_time()) return true;
+    return false;
+}
+
+bool Problem::noise_depends_on_space() const {
+    for (const auto& row : noise)
+        for (const auto& s : row)
+            if (s.depends_on_space()) return true;
+    return false;
+}
+
+bool Problem::noise_is_diagonal() const {
+    for (std::size_t a = 0; a < noise.size(); ++a)
+        for (std::size_t b = 0; b < noise.size(); ++b)
+            if (a != b && !(noise[a][b].is_constant() && noise[a][b]({0, 0, 0}, 0.0) == 0.0)) return false;
+    return true;
+}
+
+void check_noise(const Problem& p, const std::string& where) {
+    const Grid& g = p.grid;
+    const int d = g.dims;
+    // Sample the centres of a coarse lattice over the domain (and t = 0): every cell for small grids.
+    std::array<Index, 3> n{1, 1, 1};
+    for (int a = 0; a < d; ++a) n[a] = std::min<Index>(g.cells[a], p.noise_depends_on_space() ? 64 : 1);
+    for (Index i0 = 0; i0 < n[0]; ++i0)
+        for (Index i1 = 0; i1 < n[1]; ++i1)
+            for (Index i2 = 0; i2 < n[2]; ++i2) {
+                const std::array<Index, 3> i{i0, i1, i2};
+                Point x{0, 0, 0};
+                for (int a = 0; a < d; ++a)
+                    x[a] = g.lower[a] + (static_cast<double>(i[a]) + 0.5) * g.length(a) / static_cast<double>(n[a]);
+                Eigen::MatrixXd s(d, d);
+                for (int a = 0; a < d; ++a)
+                    for (int b = 0; b < d; ++b)
+                        s(a, b) = p.noise[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)](x, 0.0);
+                if (!s.allFinite())
+                    throw InputError(where + ": the noise is not finite at (" + std::to_string(x[0]) + ", ...)");
+                const double scale = std::max(1e-300, s.cwiseAbs().maxCoeff());
+                if ((s - s.transpose()).cwiseAbs().maxCoeff() > 1e-12 * scale)
+                    throw InputError(where + ": the noise matrix is not symmetric");
+                Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(s);
+                if (es.eigenvalues().minCoeff() < -1e-12 * scale)
+                    throw InputError(where + ": the noise matrix is not positive semidefinite (eigenvalue " +
+                                     std::to_string(es.eigenvalues().minCoeff()) + ")");
+            }
+}
+
+}  // namespace fpsolve

@@ -1,0 +1,71 @@
+// The Fokker–Planck problem as data: grid, drift, noise, convention, scheme, initial density.
+//
+//   dX = mu dt + B dW,   D = B B^T,   dp/dt = -div J,   J = mu_eff p - 1/2 D grad p
+//   mu_eff = mu - 1/2 (1 - alpha) div D       alpha: 0 Ito, 1/2 Stratonovich, 1 isothermal
+//
+// SGD scaling (DESIGN §1.3): with per-axis learning rates eta_a, eta_bar = mean(eta), P = diag(eta)/eta_bar,
+//   mu = P f   (f = -grad L, or the given drift),   D = eta_bar P Sigma P.
+#pragma once
+#include <Eigen/Dense>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "expression.hpp"
+#include "grid.hpp"
+
+namespace fpsolve {
+
+struct GaussianDensity {
+    Eigen::VectorXd mean;
+    Eigen::MatrixXd covariance;  // symmetric positive definite
+};
+
+struct InitialDensity {
+    std::optional<Expression> expression;
+    std::optional<GaussianDensity> gaussian;
+    std::optional<Eigen::VectorXd> values;  // cell averages on this grid
+    std::string snapshot_file;               // where `values` come from (read by the apps)
+    std::string where = "initial";          // the config key, for messages
+};
+
+enum class Convention { ito, stratonovich, isothermal };
+enum class Scheme { exponential, upwind, central };
+
+std::string_view to_string(Convention c);
+std::string_view to_string(Scheme s);
+double alpha_of(Convention c);  // 0, 1/2, 1
+
+using Matrix3 = Eigen::Matrix3d;
+using Vector3 = Eigen::Vector3d;
+
+struct Problem {
+    Grid grid;
+    std::optional<Expression> potential;            // L: drift = -P grad L (exactly one of potential/drift)
+    std::vector<Expression> drift;                  // f: one per axis
+    std::vector<std::vector<Expression>> noise;     // Sigma: dims x dims, symmetric
+    std::vector<double> learning_rate;              // eta_a, one per axis
+    Convention convention = Convention::ito;
+    Scheme scheme = Scheme::exponential;
+    InitialDensity initial;
+
+    double eta_bar() const;
+    double drift_scale(int a) const { return learning_rate[static_cast<std::size_t>(a)] / eta_bar(); }  // P_aa
+
+    // D(x, t) = eta_bar P Sigma P (zero outside the first dims rows and columns).
+    Matrix3 diffusion(const Point& x, double t) const;
+    // mu(x, t) = P f for a drift problem; for a potential, -P grad L by central differences.
+    Vector3 drift_at(const Point& x, double t) const;
+    // The part of mu_eff that is not the drift: -1/2 (1 - alpha) div D, or for Stratonovich with a full
+    // state-dependent D, the Ito correction of the symmetric square root B minus 1/2 div D.
+    Vector3 noise_induced_drift(const Point& x, double t) const;
+
+    bool time_dependent() const;
+    bool noise_depends_on_space() const;
+    bool noise_is_diagonal() const;   // Sigma has no off-diagonal expression (or they are constant 0)
+};
+
+// Throws InputError if Sigma is not symmetric positive semidefinite at a sample of points and times.
+void check_noise(const Problem& problem, const std::string& where);
+
+}  // namespace fpsolve

@@ -1,0 +1,133 @@
+#include "reference.hpp"
+
+#include <cmath>
+
+namespace fpsolve {
+
+Eigen::VectorXd potential_at_centres(const Problem& pb) {
+    if (!pb.potential) return {};
+    const Index n = pb.grid.size();
+    Eigen::VectorXd l(n);
+    for (Index c = 0; c < n; ++c) l[c] = (*pb.potential)(pb.grid.centre_of(c), 0.0);
+    return l;
+}
+
+namespace {
+
+Eigen::VectorXd normalised(Eigen::VectorXd p, const Grid& g) { return p / (p.sum() * g.cell_volume()); }
+
+// A periodic axis admits a Gibbs density only if L itself is periodic along it.
+bool potential_is_periodic(const Problem& pb) {
+    const Grid& g = pb.grid;
+    for (int a = 0; a < g.dims; ++a) {
+        if (g.boundary[a] != Boundary::periodic) continue;
+        for (Index c = 0; c < g.size(); c += std::max<Index>(1, g.size() / 97)) {
+            Point lo = g.centre_of(c), hi = lo;
+            lo[a] = g.lower[a];
+            hi[a] = g.upper[a];
+            const double l0 = (*pb.potential)(lo, 0.0), l1 = (*pb.potential)(hi, 0.0);
+            if (std::abs(l0 - l1) > 1e-9 * (1.0 + std::abs(l0))) return false;
+        }
+    }
+    return true;
+}
+
+// Additive separability L = sum_a L_a(x_a) on the grid: L(i,j,k) - L(i,0,0) - L(0,j,0) - L(0,0,k) + 2 L(0,0,0) = 0.
+bool separates(const Grid& g, const Eigen::VectorXd& l) {
+    const double scale = 1.0 + l.cwiseAbs().maxCoeff();
+    auto at = [&](std::array<Index, 3> i) {
+        Index c = 0;
+        for (int a = 0; a < g.dims; ++a) c = c * g.cells[a] + i[a];
+        return l[c];
+    };
+    const double base = at({0, 0, 0});
+    for (Index c = 0; c < g.size(); ++c) {
+        const auto i = g.unravel(c);
+        double sum = l[c] + (g.dims - 1) * base;
+        for (int a = 0; a < g.dims; ++a) {
+            std::array<Index, 3> j{0, 0, 0};
+            j[a] = i[a];
+            sum -= at(j);
+        }
+        if (std::abs(sum) > 1e-11 * scale) return false;
+    }
+    return true;
+}
+
+std::optional<Reference> one_dimensional(const Problem& pb) {
+    const Grid& g = pb.grid;
+    const double alpha = alpha_of(pb.convention);
+    const Index n = g.cells[0];
+    auto d_at = [&](double x) { return pb.diffusion({x, 0, 0}, 0.0)(0, 0); };
+    auto mu_at = [&](double x) { return pb.drift_at({x, 0, 0}, 0.0)[0]; };
+    // psi(x) = ∫ 2 mu / D from the first centre, by 5-point Gauss–Legendre between centres.
+    static constexpr double node[5] = {-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831,
+                                       0.9061798459386640};
+    static constexpr double weight[5] = {0.2369268850561891, 0.4786286704993665, 0.5688888888888889,
+                                         0.4786286704993665, 0.2369268850561891};
+    Eigen::VectorXd logp(n);
+    double psi = 0.0;
+    for (Index i = 0; i < n; ++i) {
+        const double x = g.centre(0, i);
+        if (i > 0) {
+            const double xl = g.centre(0, i - 1), half = 0.5 * (x - xl), mid = 0.5 * (x + xl);
+            for (int q = 0; q < 5; ++q) {
+                const double u = mid + half * node[q];
+                psi += half * weight[q] * 2.0 * mu_at(u) / d_at(u);
+            }
+        }
+        const double dx = d_at(x);
+        if (!(dx > 0.0)) return std::nullopt;
+        logp[i] = psi + (alpha - 1.0) * std::log(dx);
+    }
+    if (!logp.allFinite()) return std::nullopt;
+    return Reference{normalised((logp.array() - logp.maxCoeff()).exp().matrix(), g), "one-dimensional", 0.0};
+}
+
+}  // namespace
+
+std::optional<Reference> stationary_reference(const Problem& pb) {
+    const Grid& g = pb.grid;
+    if (pb.time_dependent()) return std::nullopt;
+    for (int a = 0; a < g.dims; ++a)
+        if (g.boundary[a] == Boundary::absorbing) return std::nullopt;
+
+    if (pb.potential && !pb.noise_depends_on_space() && pb.noise_is_diagonal()) {
+        const Matrix3 d = pb.diffusion({0, 0, 0}, 0.0);
+        std::array<double, 3> temp{};
+        bool positive = true, equal = true;
+        for (int a = 0; a < g.dims; ++a) {
+            temp[a] = d(a, a) / (2.0 * pb.drift_scale(a));
+            positive = positive && temp[a] > 0.0;
+            equal = equal && std::abs(temp[a] - temp[0]) <= 1e-12 * temp[0];
+        }
+        if (positive && potential_is_periodic(pb)) {
+            const Eigen::VectorXd l = potential_at_centres(pb);
+            if (!l.allFinite()) return std::nullopt;
+            const double lmin = l.minCoeff();
+            if (equal)
+                return Reference{normalised((-(l.array() - lmin) / temp[0]).exp().matrix(), g), "gibbs", temp[0]};
+            if (separates(g, l)) {
+                Eigen::VectorXd logp(g.size());
+                for (Index c = 0; c < g.size(); ++c) {
+                    const auto i = g.unravel(c);
+                    double s = 0.0;
+                    for (int a = 0; a < g.dims; ++a) {
+                        std::array<Index, 3> j{0, 0, 0};
+                        j[a] = i[a];
+                        Index cj = 0;
+                        for (int b = 0; b < g.dims; ++b) cj = cj * g.cells[b] + j[b];
+                        s -= (l[cj] - l[0]) / temp[a];
+                    }
+                    logp[c] = s;
+                }
+                return Reference{normalised((logp.array() - logp.maxCoeff()).exp().matrix(), g), "two-temperature", 0.0};
+            }
+        }
+        return std::nullopt;
+    }
+    if (g.dims == 1 && g.boundary[0] == Boundary::reflecting) return one_dimensional(pb);
+    return std::nullopt;
+}
+
+}  // namespace fpsolve

@@ -1,0 +1,57 @@
+// Time integration of dp/dt = A(t) p with Boost.Odeint: the observer sees the state at every requested
+// time, exactly (fixed-step rk4 shortens its last step; dopri5 interpolates its dense output;
+// cash_karp54 and fehlberg78 are step-size controlled and stop on each time).
+//
+//   stepper       order   step
+//   rk4             4     fixed (time.dt), refused beyond the stability limit 2.78 / rho(A)
+//   dopri5          5(4)  adaptive, dense output
+//   cash_karp54     5(4)  adaptive
+//   fehlberg78      8(7)  adaptive
+#pragma once
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fokker_planck_operator.hpp"
+
+namespace fpsolve {
+
+enum class Integrator { automatic, rk4, dopri5, cash_karp54, fehlberg78, implicit };
+
+std::string_view to_string(Integrator i);
+Integrator integrator_from_string(std::string_view name);  // throws InputError
+
+struct TimeSettings {
+    std::vector<double> times;       // observation times, increasing, times[0] = start
+    Integrator integrator = Integrator::automatic;
+    double rtol = 1e-8;
+    double atol = 1e-12;
+    std::optional<double> dt;        // rk4 step (default: 0.9 of the stability limit); initial step otherwise
+};
+
+// Thrown out of the integration when `stop` was raised (by a signal handler); the observer has seen
+// every snapshot up to then.
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted") {}
+};
+
+struct IntegrationReport {
+    Integrator integrator = Integrator::dopri5;   // the one actually used
+    std::size_t rhs_evaluations = 0;
+};
+
+using Observer = std::function<void(const State& p, double t)>;
+
+// Largest stable rk4 step for this operator (2.785 / spectral radius bound of A(t0)).
+double rk4_stability_limit(const FokkerPlanckOperator& op, double t0);
+
+// Resolves `automatic` and checks the settings against the operator (rk4 step within the stability
+// limit); throws InputError naming the key.
+TimeSettings resolve(const TimeSettings& settings, const FokkerPlanckOperator& op);
+
+IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const TimeSettings& settings,
+                            const Observer& observer, const std::atomic<bool>* stop = nullptr);
+
+}  // namespace fpsolve
