@@ -18,6 +18,7 @@ struct Expression::Impl {
     bool uses_space = false;
     double constant_value = 0.0;
     bool folded = false;
+    Function function;  // when set, used instead of the parser
 
     void compile(const std::string& where) {
         parser.DefineConst("pi", std::numbers::pi);
@@ -57,8 +58,24 @@ Expression Expression::constant(double value) {
     return Expression(buf, {}, {}, "constant");
 }
 
+Expression Expression::from_function(Function f, bool depends_on_space, bool depends_on_time, std::string description) {
+    Expression e;
+    e.impl_ = std::make_unique<Impl>();
+    e.impl_->text = std::move(description);
+    e.impl_->function = std::move(f);
+    e.impl_->uses_space = depends_on_space;
+    e.impl_->uses_time = depends_on_time;
+    return e;
+}
+
 Expression::Expression(const Expression& other) {
-    if (other.impl_) {
+    if (other.impl_ && other.impl_->function) {
+        impl_ = std::make_unique<Impl>();
+        impl_->text = other.impl_->text;
+        impl_->function = other.impl_->function;
+        impl_->uses_space = other.impl_->uses_space;
+        impl_->uses_time = other.impl_->uses_time;
+    } else if (other.impl_) {
         impl_ = std::make_unique<Impl>();
         impl_->text = other.impl_->text;
         impl_->variables = other.impl_->variables;
@@ -77,6 +94,7 @@ Expression::Expression() = default;
 
 double Expression::operator()(const Point& x, double t) const {
     if (impl_->folded) return impl_->constant_value;
+    if (impl_->function) return impl_->function(x, t);
     impl_->x = x;
     impl_->t = t;
     return impl_->parser.Eval();

@@ -2,6 +2,7 @@
 // Operators + - * / ^, functions exp log (natural) ln sqrt sin cos tan tanh abs min max ...,
 // constants pi and e. Evaluation is not thread-safe: give each thread its own copy (copies are deep).
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,10 @@ public:
     Expression(const std::string& text, const std::vector<std::string>& variables, const Parameters& parameters,
                const std::string& where);
     static Expression constant(double value);
+    // A compiled function in place of a formula (data-derived coefficients, e.g. the SGD noise);
+    // it must be safe to call from one thread at a time, like a formula.
+    using Function = std::function<double(const Point& x, double t)>;
+    static Expression from_function(Function f, bool depends_on_space, bool depends_on_time, std::string description);
 
     Expression(const Expression& other);
     Expression& operator=(const Expression& other);
