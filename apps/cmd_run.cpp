@@ -8,6 +8,7 @@
 #include "diagnostics.hpp"
 #include "initial_density.hpp"
 #include "snapshot_file.hpp"
+#include "xdmf.hpp"
 
 namespace fpsolve {
 
@@ -75,6 +76,7 @@ int run_command(const RunOptions& o) {
     } catch (const Interrupted&) {
         progress.done();
         writer.set_status("interrupted");
+        write_xdmf_or_warn(out);
         std::fprintf(stderr, "fpsolve: interrupted; %s holds the %zu snapshots written so far\n", out.c_str(), written);
         return 130;
     } catch (const std::exception& e) {
@@ -86,6 +88,7 @@ int run_command(const RunOptions& o) {
         throw RunError(e.what());
     }
     writer.set_status("complete");
+    write_xdmf_or_warn(out);  // beside OUT.h5, for ParaView
     progress.done();
 
     if (!o.out.quiet) {
