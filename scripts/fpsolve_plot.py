@@ -375,28 +375,38 @@ def animate(f, args, out):
             return p if f.dims == 2 else p[:, :, f.cells[2] // 2]
 
         ref = f.reference if f.dims == 2 else (f.reference[:, :, f.cells[2] // 2] if f.reference is not None else None)
-        vmax = max(float(np.max(field(k))) for k in frames)
-        im = heat_map(f, ax, field(0), 0, 1, "", ref, vmax=vmax)
+        # The colour scale follows each frame (a narrow start would leave every later frame black).
+        im = heat_map(f, ax, field(0), 0, 1, "", ref)
         fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
         quiver = None
         if f.current is not None and f.dims == 2:
-            step = [max(1, c // 20) for c in f.cells]
+            step = [max(1, c // 16) for c in f.cells]
             X, Y = np.meshgrid(f.centres[0][:: step[0]], f.centres[1][:: step[1]], indexing="ij")
+            arrow = 1.2 * min(step[a] * (f.upper[a] - f.lower[a]) / f.cells[a] for a in range(2))
 
             def arrows(k):
+                # Directions, with lengths relative to the frame's strongest current; none where J is faint.
                 j = f.snapshot_current(k)[:: step[0], :: step[1]]
-                return j[..., 0], j[..., 1]
+                u, v = j[..., 0], j[..., 1]
+                speed = np.hypot(u, v)
+                top = max(float(np.max(speed)), 1e-300)
+                keep = speed >= 0.05 * top
+                return np.where(keep, u / top, np.nan), np.where(keep, v / top, np.nan)
 
-            quiver = ax.quiver(X, Y, *arrows(0), color="w", alpha=0.8)
+            quiver = ax.quiver(X, Y, *arrows(frames[0]), color="w", alpha=0.85, angles="xy", scale_units="xy",
+                               scale=1.0 / arrow, width=0.004)
 
         def update(k):
-            im.set_data(field(k).T)
+            p = field(k)
+            im.set_data(p.T)
+            im.set_clim(0.0, max(float(np.max(p)), 1e-300))
             if quiver is not None:
                 quiver.set_UVC(*arrows(k))
             where = "" if f.dims == 2 else f", {f.variables[2]} = {f.centres[2][f.cells[2] // 2]:.3g}"
             ax.set_title(f"{f.title}: t = {f.times[k]:.4g}{where}", fontsize=10)
             return (im,)
 
+    update(frames[0])
     fig.tight_layout()
     anim = FuncAnimation(fig, update, frames=frames, blit=False)
     anim.save(out, writer=PillowWriter(fps=args.fps), dpi=args.dpi)
@@ -464,6 +474,8 @@ def main(argv):
     if args.dpi < 10 or args.fps <= 0 or args.max_frames < 1:
         raise InputError("--dpi must be at least 10, --fps positive and --max-frames at least 1")
 
+    f = FpsolveFile(args.file)
+    ks = pick_snapshots(f, args)
     outputs = []
     png = args.output
     if png is None and args.animate is None:
@@ -479,8 +491,6 @@ def main(argv):
     if any(os.path.abspath(o) == os.path.abspath(args.file) for o in outputs):
         raise InputError(f"{args.file}: is the input; choose another output name")
 
-    f = FpsolveFile(args.file)
-    ks = pick_snapshots(f, args)
     if args.animate is not None:
         try:
             import PIL  # noqa: F401  (PillowWriter needs it)
