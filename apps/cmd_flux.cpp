@@ -147,6 +147,16 @@ std::string join_point(const Point& x, int d) {
     return os.str();
 }
 
+// An order for the table: "-" where there is none (the first row).
+std::string fixed(double v, int width) {
+    char buf[32];
+    if (std::isfinite(v))
+        std::snprintf(buf, sizeof buf, "% -*.3f", width, v);
+    else
+        std::snprintf(buf, sizeof buf, " %-*s", width - 1, "-");
+    return buf;
+}
+
 int flux_command(const FluxOptions& o) {
     // ---- validate everything first
     if (o.density.empty() == o.file.empty()) throw InputError("flux: give exactly one of --density EXPR or --file OUT.h5");
@@ -405,8 +415,8 @@ int flux_command(const FluxOptions& o) {
     std::printf("\n");
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const TransferRow& r = rows[i];
-        std::printf("  %-10.4g % -13.6e % -13.6e % -13.6e % -13.6e % -11.3e % -11.3e % -8.4f % -6.3f", r.dt, r.up, r.down, r.net,
-                    r.formula, r.remainder, r.next_term, r.remainder / r.next_term, order(i));
+        std::printf("  %-10.4g % -13.6e % -13.6e % -13.6e % -13.6e % -11.3e % -11.3e % -8.4f %s", r.dt, r.up, r.down, r.net,
+                    r.formula, r.remainder, r.next_term, r.remainder / r.next_term, fixed(order(i), 6).c_str());
         if (r.monte_carlo)
             std::printf(" % -12.4e +- %-8.2e % .2f", *r.monte_carlo, *r.monte_carlo_error,
                         (r.net - *r.monte_carlo) / *r.monte_carlo_error);
@@ -420,8 +430,8 @@ int flux_command(const FluxOptions& o) {
                     cells ? (", at the face " + std::to_string(face_position) + " of the file's grid").c_str() : "");
         std::printf("  %-10s %-14s %-11s %s\n", "h", "F", "F - rate", "order");
         for (std::size_t i = 0; i < scheme_rows.size(); ++i)
-            std::printf("  %-10.4g % -14.7e % -11.3e % .3f\n", scheme_rows[i].h, scheme_rows[i].flux, scheme_rows[i].error,
-                        scheme_order(i));
+            std::printf("  %-10.4g % -14.7e % -11.3e %s\n", scheme_rows[i].h, scheme_rows[i].flux, scheme_rows[i].error,
+                        fixed(scheme_order(i), 6).c_str());
     }
     return 0;
 }
