@@ -2,8 +2,12 @@
 
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
+#include "dense_adaptive_stepper.hpp"
 #include "odeint_eigen.hpp"
+#include "rkc.hpp"
+#include "tr_bdf2.hpp"
 
 namespace fpsolve {
 
@@ -17,16 +21,17 @@ std::string_view to_string(Integrator i) {
         case Integrator::cash_karp54: return "cash_karp54";
         case Integrator::fehlberg78: return "fehlberg78";
         case Integrator::implicit: return "implicit";
+        case Integrator::rkc: return "rkc";
     }
     return "?";
 }
 
 Integrator integrator_from_string(std::string_view name) {
     for (auto i : {Integrator::automatic, Integrator::rk4, Integrator::dopri5, Integrator::cash_karp54,
-                   Integrator::fehlberg78, Integrator::implicit})
+                   Integrator::fehlberg78, Integrator::implicit, Integrator::rkc})
         if (name == to_string(i)) return i;
     throw InputError("time.integrator: got \"" + std::string(name) +
-                     "\", expected auto, rk4, dopri5, cash_karp54, fehlberg78 or implicit");
+                     "\", expected auto, rk4, dopri5, cash_karp54, fehlberg78, implicit or rkc");
 }
 
 double rk4_stability_limit(const FokkerPlanckOperator& op, double t0) {
@@ -34,11 +39,38 @@ double rk4_stability_limit(const FokkerPlanckOperator& op, double t0) {
     return rho > 0.0 ? 2.785 / rho : HUGE_VAL;
 }
 
+double explicit_step_count(const FokkerPlanckOperator& op, double t0, double t1) {
+    return (t1 - t0) * op.spectral_radius_bound(t0) / 3.3;  // dopri5's real stability interval is [-3.3, 0]
+}
+
+Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t1, std::string* reason) {
+    constexpr double accuracy_steps = 1000.0;
+    const double steps = explicit_step_count(op, t0, t1);
+    const Grid& g = op.grid();
+    const bool lu_fits = g.dims == 1 || (g.dims == 2 && g.size() <= 512 * 512);
+    std::ostringstream why;
+    why.precision(3);
+    why << "the explicit stability limit needs " << steps << " steps";
+    Integrator pick = Integrator::dopri5;
+    if (steps <= accuracy_steps) {
+        why << " (<= " << accuracy_steps << ")";
+    } else if (lu_fits) {
+        pick = Integrator::implicit;
+        why << " (> " << accuracy_steps << ") and a sparse LU of " << g.size() << " cells fits";
+    } else {
+        pick = Integrator::rkc;
+        why << " (> " << accuracy_steps << ") and " << g.size() << " cells in " << g.dims
+            << "-D are too many to factorise";
+    }
+    if (reason) *reason = why.str();
+    return pick;
+}
+
 TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
     TimeSettings s = in;
-    if (s.integrator == Integrator::automatic) s.integrator = Integrator::dopri5;
-    if (s.integrator == Integrator::implicit)
-        throw InputError("time.integrator: \"implicit\" is not available yet; use dopri5");
+    if (s.integrator == Integrator::automatic)
+        s.integrator = s.times.size() < 2 ? Integrator::dopri5
+                                          : choose_integrator(op, s.times.front(), s.times.back(), &s.reason);
     if (s.integrator == Integrator::rk4) {
         const double limit = rk4_stability_limit(op, s.times.front());
         if (!s.dt) {
@@ -55,17 +87,48 @@ TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
 
 namespace {
 
-// The system as odeint sees it: counts evaluations and honours the stop flag.
+// The system as odeint sees it: counts evaluations and honours the stop flag. The second-order
+// steppers also ask it for the sparse generator and its spectral radius bound.
 struct System {
     const FokkerPlanckOperator* op;
     std::size_t* count;
     const std::atomic<bool>* stop;
-    void operator()(const State& p, State& dpdt, double t) const {
+    void check() const {
         if (stop && stop->load(std::memory_order_relaxed)) throw Interrupted();
+    }
+    void operator()(const State& p, State& dpdt, double t) const {
+        check();
         ++*count;
         (*op)(p, dpdt, t);
     }
+    Eigen::SparseMatrix<double> matrix(double t) const {
+        check();
+        return op->matrix(t);
+    }
+    double spectral_radius_bound(double t) const { return op->spectral_radius_bound(t); }
+    bool time_dependent() const { return op->time_dependent(); }
 };
+
+// A first step for the adaptive second-order steppers: 1% of the time scale |p| / |A p| of the start.
+double first_step(const System& sys, const State& p, double t, double span) {
+    State f;
+    sys(p, f, t);
+    const double fn = f.norm();
+    return fn > 0.0 ? std::min(span / 100.0, 0.01 * p.norm() / fn) : span / 100.0;
+}
+
+template <class Method>
+void run_dense(Method method, const System& sys, State& p, const TimeSettings& s, double dt0,
+               const std::function<void(const State&, double)>& obs, IntegrationReport& report) {
+    DenseAdaptiveStepper<Method> stepper(std::move(method), s.atol, s.rtol);
+    odeint::integrate_times(std::ref(stepper), sys, p, s.times.begin(), s.times.end(), dt0, obs);
+    report.steps = stepper.accepted_steps();
+    report.rejected_steps = stepper.rejected_steps();
+    if constexpr (std::is_same_v<Method, TrBdf2Method>) {
+        report.factorisations = stepper.method().factorisations();
+        report.linear_solves = stepper.method().solves();
+    }
+}
 
 using Rk4 = odeint::runge_kutta4<State, double, State, double, odeint::vector_space_algebra>;
 using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, odeint::vector_space_algebra>;
@@ -79,6 +142,7 @@ IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const Time
     const TimeSettings s = resolve(in, op);
     IntegrationReport report;
     report.integrator = s.integrator;
+    report.reason = s.reason;
     System sys{&op, &report.rhs_evaluations, stop};
     auto obs = [&](const State& x, double t) { observer(x, t); };
     const auto& times = s.times;
@@ -103,6 +167,12 @@ IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const Time
         case Integrator::fehlberg78:
             odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, Fehlberg()), sys, p, times.begin(),
                                     times.end(), dt0, obs);
+            break;
+        case Integrator::implicit:
+            run_dense(TrBdf2Method{}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
+            break;
+        case Integrator::rkc:
+            run_dense(RkcMethod{}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
             break;
         default: throw InputError("time.integrator: not available");
     }

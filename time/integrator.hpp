@@ -7,6 +7,13 @@
 //   dopri5          5(4)  adaptive, dense output
 //   cash_karp54     5(4)  adaptive
 //   fehlberg78      8(7)  adaptive
+//   implicit        2     TR-BDF2, L-stable, adaptive, sparse LU once per step size (tr_bdf2.hpp)
+//   rkc             2     Runge–Kutta–Chebyshev, stabilised explicit, adaptive stages (rkc.hpp)
+//
+// The two second-order steppers interpolate snapshots with a cubic Hermite and refuse steps that would
+// push the density below -atol (dense_adaptive_stepper.hpp). "auto" (see choose_integrator) keeps dopri5
+// while its stability limit costs no more steps than accuracy needs, and otherwise takes implicit when
+// the LU fits, rkc when it does not.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -18,7 +25,7 @@
 
 namespace fpsolve {
 
-enum class Integrator { automatic, rk4, dopri5, cash_karp54, fehlberg78, implicit };
+enum class Integrator { automatic, rk4, dopri5, cash_karp54, fehlberg78, implicit, rkc };
 
 std::string_view to_string(Integrator i);
 Integrator integrator_from_string(std::string_view name);  // throws InputError
@@ -29,6 +36,7 @@ struct TimeSettings {
     double rtol = 1e-8;
     double atol = 1e-12;
     std::optional<double> dt;        // rk4 step (default: 0.9 of the stability limit); initial step otherwise
+    std::string reason;              // set by resolve() when it chose the integrator for "auto"
 };
 
 // Thrown out of the integration when `stop` was raised (by a signal handler); the observer has seen
@@ -40,12 +48,25 @@ struct Interrupted : std::runtime_error {
 struct IntegrationReport {
     Integrator integrator = Integrator::dopri5;   // the one actually used
     std::size_t rhs_evaluations = 0;
+    std::size_t steps = 0;            // accepted steps of the adaptive second-order steppers
+    std::size_t rejected_steps = 0;
+    std::size_t factorisations = 0;   // implicit: sparse LU factorisations
+    std::size_t linear_solves = 0;    // implicit: triangular solve pairs
+    std::string reason;               // why "auto" chose this integrator (empty otherwise)
 };
 
 using Observer = std::function<void(const State& p, double t)>;
 
 // Largest stable rk4 step for this operator (2.785 / spectral radius bound of A(t0)).
 double rk4_stability_limit(const FokkerPlanckOperator& op, double t0);
+
+// The explicit steps dopri5 needs on [t0, t1] from its stability limit alone: (t1 - t0) rho(A) / 3.3.
+double explicit_step_count(const FokkerPlanckOperator& op, double t0, double t1);
+
+// What "auto" picks, with the reason in words: dopri5 while the explicit step count is at most
+// `accuracy_steps` (1000: more than an adaptive fifth-order method needs for a smooth density at the
+// default tolerances), else implicit when a sparse LU fits (1-D, or 2-D up to 512^2 cells), else rkc.
+Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t1, std::string* reason = nullptr);
 
 // Resolves `automatic` and checks the settings against the operator (rk4 step within the stability
 // limit); throws InputError naming the key.

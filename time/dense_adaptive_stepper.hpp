@@ -1,0 +1,122 @@
+// Step-size control and dense output shared by the second-order stiff steppers (tr_bdf2.hpp, rkc.hpp),
+// written to Boost.Odeint's DenseOutputStepper concept so that odeint's integrate_times drives them.
+//
+// A Method advances (t, y, f = y'(t)) by h to (y1, f1) and returns an error estimate `est` of order h^3.
+// The step is accepted when
+//
+//   err = max_i max( |est_i| / (atol + rtol max(|y_i|, |y1_i|)),  -y1_i / atol ) <= 1,
+//
+// so a step is refused (and shortened) when it would push a density below -atol: positivity is kept to
+// atol. The next step is h (0.9 err^(-1/3)), within [0.2 h, 5 h]. A Method that reuses factorisations
+// (`keeps_step`) keeps h unchanged unless the controller would at least double it, so the sparse LU of
+// I - d h A is computed once per step size rather than once per step.
+//
+// Dense output: the cubic Hermite interpolant of (y, f) at both ends of the last step (local error O(h^4),
+// so snapshots between steps keep the second order of the step). Hairer, Norsett & Wanner I, §II.6.
+#pragma once
+#include <Eigen/Dense>
+#include <algorithm>
+#include <boost/numeric/odeint/stepper/stepper_categories.hpp>
+#include <boost/numeric/odeint/util/unwrap_reference.hpp>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace fpsolve {
+
+template <class Method>
+class DenseAdaptiveStepper {
+public:
+    using state_type = Eigen::VectorXd;
+    using deriv_type = Eigen::VectorXd;
+    using value_type = double;
+    using time_type = double;
+    using order_type = unsigned short;
+    using stepper_category = boost::numeric::odeint::dense_output_stepper_tag;
+
+    DenseAdaptiveStepper(Method method, double atol, double rtol)
+        : method_(std::move(method)), atol_(atol), rtol_(rtol) {}
+
+    order_type order() const { return Method::order; }
+    Method& method() { return method_; }
+    const Method& method() const { return method_; }
+    std::size_t accepted_steps() const { return accepted_; }
+    std::size_t rejected_steps() const { return rejected_; }
+
+    // Starts (or restarts, as integrate_times does for its last step) from x0 at t0 with step dt0.
+    void initialize(const state_type& x0, double t0, double dt0) {
+        x_ = x0;
+        t_ = t0;
+        h_ = dt0;
+        have_f_ = false;
+    }
+
+    template <class System>
+    std::pair<double, double> do_step(System system) {
+        typename boost::numeric::odeint::unwrap_reference<System>::type& sys = system;
+        if (!have_f_) {
+            method_.derivative(sys, x_, t_, f_);
+            have_f_ = true;
+        }
+        for (;;) {
+            if (!(h_ > 0.0) || t_ + h_ == t_)
+                throw std::runtime_error("the step size underflowed at t = " + std::to_string(t_) +
+                                         ": the error or positivity control cannot be met");
+            method_.step(sys, t_, x_, f_, h_, x1_, f1_, est_);
+            const double err = error_norm();
+            if (err <= 1.0) {
+                std::swap(x_old_, x_);
+                std::swap(f_old_, f_);
+                std::swap(x_, x1_);
+                std::swap(f_, f1_);
+                t_old_ = t_;
+                h_old_ = h_;
+                t_ += h_;
+                ++accepted_;
+                double grow = err > 0.0 ? 0.9 * std::pow(err, -1.0 / 3.0) : 5.0;
+                grow = std::min(grow, 5.0);
+                if (Method::keeps_step && grow < 2.0) grow = 1.0;
+                h_ *= std::max(grow, 1.0);
+                return {t_old_, t_};
+            }
+            ++rejected_;
+            h_ *= std::max(0.2, 0.9 * std::pow(err, -1.0 / 3.0));
+        }
+    }
+
+    // Cubic Hermite interpolation within the last step [t_old, t].
+    void calc_state(double t, state_type& x) const {
+        const double h = h_old_;
+        const double th = (t - t_old_) / h;
+        x = (1.0 - th) * x_old_ + th * x_ +
+            (th * (th - 1.0)) * ((1.0 - 2.0 * th) * (x_ - x_old_) + ((th - 1.0) * h) * f_old_ + (th * h) * f_);
+    }
+
+    const state_type& current_state() const { return x_; }
+    double current_time() const { return t_; }
+    double current_time_step() const { return h_; }
+    const state_type& previous_state() const { return x_old_; }
+    double previous_time() const { return t_old_; }
+
+private:
+    double error_norm() const {
+        double err = 0.0;
+        const Eigen::Index n = x_.size();
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double scale = atol_ + rtol_ * std::max(std::abs(x_[i]), std::abs(x1_[i]));
+            err = std::max(err, std::abs(est_[i]) / scale);
+            if (x1_[i] < -atol_) err = std::max(err, -x1_[i] / atol_);
+        }
+        return err;
+    }
+
+    Method method_;
+    double atol_, rtol_;
+    state_type x_, f_, x1_, f1_, est_, x_old_, f_old_;
+    double t_ = 0.0, h_ = 0.0, t_old_ = 0.0, h_old_ = 1.0;
+    bool have_f_ = false;
+    std::size_t accepted_ = 0, rejected_ = 0;
+};
+
+}  // namespace fpsolve

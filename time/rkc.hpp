@@ -1,0 +1,98 @@
+// Runge–Kutta–Chebyshev, second order, damped (Sommeijer, Shampine & Verwer 1997, the RKC code):
+// s stages chosen per step so that h rho(A) lies inside the stability interval [-beta(s), 0],
+// beta(s) ≈ 0.653 s^2 (damping eps = 2/13). Only right-hand sides and five vectors: the explicit choice
+// for stiff grids too large to factorise. With T_j the Chebyshev polynomials at w0 = 1 + eps / s^2,
+//
+//   Y_0 = y,   Y_1 = y + mu~_1 h F_0,
+//   Y_j = (1 - mu_j - nu_j) y + mu_j Y_{j-1} + nu_j Y_{j-2} + mu~_j h F_{j-1} + gamma~_j h F_0,   j = 2..s
+//   b_j = T_j''(w0) / T_j'(w0)^2 (b_0 = b_1 = b_2),  a_j = 1 - b_j T_j(w0),  w1 = T_s'(w0) / T_s''(w0),
+//   mu_j = 2 w0 b_j / b_{j-1},  nu_j = -b_j / b_{j-2},  mu~_j = mu_j w1 / w0,  gamma~_j = -a_{j-1} mu~_j
+//   est = 0.8 (y - y_1) + 0.4 h (F_0 + F_1)                        (local error, O(h^3))
+//
+// The system is `sys(p, dpdt, t)` plus `double spectral_radius_bound(double t)` and `bool time_dependent()`.
+#pragma once
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+namespace fpsolve {
+
+class RkcMethod {
+public:
+    static constexpr unsigned short order = 2;
+    static constexpr bool keeps_step = false;
+    // Beyond a few hundred stages the internal round-off grows; the step is shortened instead.
+    static constexpr int max_stages = 400;
+
+    std::size_t stages() const { return stages_; }
+
+    template <class System>
+    void derivative(System& sys, const Eigen::VectorXd& y, double t, Eigen::VectorXd& f) {
+        sys(y, f, t);
+    }
+
+    // Stages needed for step h: s = 1 + floor(sqrt(1 + 1.54 h rho)) (the RKC code's rule).
+    static int stages_for(double h, double rho) {
+        return std::max(2, 1 + static_cast<int>(std::sqrt(1.0 + 1.54 * h * rho)));
+    }
+    // Longest step max_stages can take.
+    static double longest_step(double rho) {
+        const double s1 = static_cast<double>(max_stages - 1);
+        return rho > 0.0 ? (s1 * s1 - 1.0) / (1.54 * rho) : HUGE_VAL;
+    }
+
+    template <class System>
+    void step(System& sys, double t, const Eigen::VectorXd& y, const Eigen::VectorXd& f0, double& h,
+              Eigen::VectorXd& y1, Eigen::VectorXd& f1, Eigen::VectorXd& est) {
+        if (!(rho_t_ == t) && (std::isnan(rho_t_) || sys.time_dependent())) {
+            rho_ = sys.spectral_radius_bound(t);
+            rho_t_ = t;
+        }
+        h = std::min(h, longest_step(rho_));
+        const int s = stages_for(h, rho_);
+        stages_ += static_cast<std::size_t>(s);
+        const double sd = static_cast<double>(s);
+        const double w0 = 1.0 + eps / (sd * sd);
+        const double temp1 = w0 * w0 - 1.0, temp2 = std::sqrt(temp1);
+        const double arg = sd * std::log(w0 + temp2);
+        const double w1 = std::sinh(arg) * temp1 / (std::cosh(arg) * sd * temp2 - w0 * std::sinh(arg));
+
+        double bjm1 = 1.0 / (4.0 * w0 * w0), bjm2 = bjm1;
+        double mus = w1 * bjm1;
+        yjm2_ = y;
+        yjm1_ = y + (h * mus) * f0;
+        double thjm2 = 0.0, thjm1 = mus;                    // c_j, the stage times (t + c_j h)
+        double zjm1 = w0, zjm2 = 1.0, dzjm1 = 1.0, dzjm2 = 0.0, d2zjm1 = 0.0, d2zjm2 = 0.0;
+        for (int j = 2; j <= s; ++j) {
+            const double zj = 2.0 * w0 * zjm1 - zjm2;
+            const double dzj = 2.0 * w0 * dzjm1 - dzjm2 + 2.0 * zjm1;
+            const double d2zj = 2.0 * w0 * d2zjm1 - d2zjm2 + 4.0 * dzjm1;
+            const double bj = d2zj / (dzj * dzj);
+            const double ajm1 = 1.0 - zjm1 * bjm1;
+            const double mu = 2.0 * w0 * bj / bjm1;
+            const double nu = -bj / bjm2;
+            mus = mu * w1 / w0;
+            sys(yjm1_, fj_, t + h * thjm1);
+            y1 = mu * yjm1_ + nu * yjm2_ + (1.0 - mu - nu) * y + (h * mus) * (fj_ - ajm1 * f0);
+            const double thj = mu * thjm1 + nu * thjm2 + mus * (1.0 - ajm1);
+            std::swap(yjm2_, yjm1_);
+            std::swap(yjm1_, y1);
+            thjm2 = thjm1, thjm1 = thj;
+            bjm2 = bjm1, bjm1 = bj;
+            zjm2 = zjm1, zjm1 = zj;
+            dzjm2 = dzjm1, dzjm1 = dzj;
+            d2zjm2 = d2zjm1, d2zjm1 = d2zj;
+        }
+        std::swap(y1, yjm1_);
+        sys(y1, f1, t + h);
+        est = 0.8 * (y - y1) + (0.4 * h) * (f0 + f1);
+    }
+
+private:
+    static constexpr double eps = 2.0 / 13.0;
+    double rho_ = 0.0, rho_t_ = NAN;
+    Eigen::VectorXd yjm1_, yjm2_, fj_;
+    std::size_t stages_ = 0;
+};
+
+}  // namespace fpsolve
