@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     std::vector<CommandEntry> commands;
     commands.push_back(register_run(app));
     commands.push_back(register_inspect(app));
+    commands.push_back(register_stationary(app));
     commands.push_back(register_plot(app));
     commands.push_back(register_flux(app));
     commands.push_back(register_sample(app));

@@ -1,0 +1,142 @@
+// fpsolve stationary: the steady state of the discrete generator directly, with its probability current,
+// relaxation spectrum and, with absorbing walls, mean first-passage times and the escape rate
+// (solver/stationary.hpp carries the equations).
+//
+//   fpsolve stationary data/scenarios/two-temperatures.toml -o tt.h5
+//
+// Writes the DESIGN §4 file (grid, reference, config, status; no snapshots) plus
+//   /stationary/density [cells...], /stationary/current [cells..., d], /stationary/eigenvalues [k, 2] (re, im),
+//   /stationary/mfpt [cells...] (absorbing walls);  attrs on /stationary: kind, residual, spectral_gap,
+//   relaxation_time, max_abs_current, l1_to_reference (with a reference), escape_rate and
+//   mfpt_from_initial (absorbing walls).
+// The optional [stationary] table: eigenvalues = 6 (how many of the slowest to compute; 0 skips the spectrum).
+#include <cmath>
+#include <cstdio>
+
+#include "common.hpp"
+#include "initial_density.hpp"
+#include "reference.hpp"
+#include "snapshot_file.hpp"
+#include "stationary.hpp"
+
+namespace fpsolve {
+
+namespace {
+
+struct StationaryCommandOptions {
+    std::string config;
+    OutputOptions out;
+};
+
+StationaryOptions read_stationary_table(const Config& c) {
+    StationaryOptions s;
+    const auto it = c.extra.find("stationary");
+    if (it == c.extra.end()) return s;
+    for (auto&& [k, v] : it->second) {
+        const std::string key(k.str());
+        if (key != "eigenvalues") throw InputError("stationary." + key + ": unknown key (expected eigenvalues)");
+        const auto n = v.as_integer();
+        if (!n || n->get() < 0 || n->get() > 1000)
+            throw InputError("stationary.eigenvalues: expected a whole number from 0 to 1000");
+        s.eigenvalues = static_cast<int>(n->get());
+    }
+    return s;
+}
+
+std::vector<std::size_t> cell_shape(const Grid& g, bool per_axis) {
+    std::vector<std::size_t> shape;
+    for (int a = 0; a < g.dims; ++a) shape.push_back(static_cast<std::size_t>(g.cells[a]));
+    if (per_axis) shape.push_back(static_cast<std::size_t>(g.dims));
+    return shape;
+}
+
+int stationary_command(const StationaryCommandOptions& o) {
+    Config c = load_run_config(o.config, o.out.set, {"stationary"});
+    const StationaryOptions options = read_stationary_table(c);
+    const Problem& pb = c.problem;
+    const Grid& g = pb.grid;
+    if (pb.time_dependent())
+        throw InputError("dynamics: the drift, potential or noise depends on t; fpsolve stationary needs a "
+                         "time-independent problem (use fpsolve run)");
+    const std::string out = output_path(c, o.out);
+    bool absorbing = false;
+    for (int a = 0; a < g.dims; ++a) absorbing = absorbing || g.boundary[a] == Boundary::absorbing;
+    // The initial density only matters for the mean first-passage time from it; check it before solving.
+    const Eigen::VectorXd initial = absorbing ? initial_state(g, pb.initial) : Eigen::VectorXd();
+
+    FokkerPlanckOperator op(pb);
+    if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
+        std::fprintf(stderr,
+                     "fpsolve: warning: the correlated noise breaks the 9-point stencil's monotonicity "
+                     "(|D_xy| / min(D_xx h_y/h_x, D_yy h_x/h_y) = %.3g > 1): the density may dip below 0\n",
+                     op.cross_monotonicity_ratio());
+    const auto reference = stationary_reference(pb);
+
+    // Solve everything before the file is created: a failure leaves no file behind.
+    const StationaryResult r = solve_stationary(op, options);
+    const double v = g.cell_volume();
+    const double l1 = reference ? (r.density - reference->density).cwiseAbs().sum() * v : NAN;
+    const double mfpt_initial = absorbing ? r.mfpt.dot(initial) * v : NAN;
+
+    SnapshotWriter writer(out, g, {c.text, program_version}, false,
+                          reference ? std::optional<Eigen::VectorXd>(reference->density) : std::nullopt);
+    writer.write_array("/stationary/density", cell_shape(g, false), r.density.data());
+    {
+        // N x d column-major -> [cells..., d] row-major.
+        const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> j = r.current;
+        writer.write_array("/stationary/current", cell_shape(g, true), j.data());
+    }
+    if (!r.eigenvalues.empty()) {
+        std::vector<double> ev;
+        for (const auto& e : r.eigenvalues) ev.insert(ev.end(), {e.real(), e.imag()});
+        writer.write_array("/stationary/eigenvalues", {r.eigenvalues.size(), 2}, ev.data());
+    }
+    if (absorbing) writer.write_array("/stationary/mfpt", cell_shape(g, false), r.mfpt.data());
+    writer.write_attribute("/stationary", "kind", std::string(absorbing ? "quasi-stationary" : "stationary"));
+    writer.write_attribute("/stationary", "residual", r.residual);
+    writer.write_attribute("/stationary", "spectral_gap", r.spectral_gap);
+    writer.write_attribute("/stationary", "relaxation_time", r.relaxation_time);
+    writer.write_attribute("/stationary", "max_abs_current", r.max_abs_current);
+    if (reference) {
+        writer.write_attribute("/stationary", "l1_to_reference", l1);
+        writer.write_attribute("/stationary", "reference_kind", reference->kind);
+    }
+    if (absorbing) {
+        writer.write_attribute("/stationary", "escape_rate", r.escape_rate);
+        writer.write_attribute("/stationary", "mfpt_from_initial", mfpt_initial);
+    }
+    writer.set_status("complete");
+
+    if (r.residual > 1e-8 && !o.out.quiet)
+        std::fprintf(stderr, "fpsolve: warning: the steady state's relative residual is %.2e; it may not be unique\n",
+                     r.residual);
+    if (!o.out.quiet) {
+        std::printf("fpsolve stationary: %s (%d-D, %lld cells)\n", c.title.empty() ? o.config.c_str() : c.title.c_str(),
+                    g.dims, static_cast<long long>(g.size()));
+        std::printf("  %s density: residual %.2e, min %.2e, max |J| %.3e\n",
+                    absorbing ? "quasi-stationary" : "stationary", r.residual, r.density.minCoeff(), r.max_abs_current);
+        if (reference)
+            std::printf("  L1 distance to the %s closed form: %.3e\n", reference->kind.c_str(), l1);
+        if (!r.eigenvalues.empty())
+            std::printf("  spectral gap %.6g, relaxation time %.6g\n", r.spectral_gap, r.relaxation_time);
+        if (absorbing)
+            std::printf("  escape rate %.6g (1/rate %.6g); mean first-passage time from the initial density %.6g\n",
+                        r.escape_rate, 1.0 / r.escape_rate, mfpt_initial);
+        std::printf("  wrote %s\n", out.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+CommandEntry register_stationary(CLI::App& app) {
+    auto o = std::make_shared<StationaryCommandOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "stationary", "Steady state of the discrete generator, its current, spectral gap and first-passage times");
+    sub->add_option("config", o->config, "The TOML config (see docs/stationary.md and data/scenarios/)")->required();
+    add_output_options(sub, o->out);
+    sub->footer("Example: fpsolve stationary data/scenarios/two-temperatures.toml -o tt.h5");
+    return {sub, [o] { return stationary_command(*o); }};
+}
+
+}  // namespace fpsolve
