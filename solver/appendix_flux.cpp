@@ -280,11 +280,15 @@ MonteCarloValue monte_carlo_transfer(const FluxSetup& s, double dt, std::uint64_
         const CounterRng rng(seed, i);
         Eigen::VectorXd eta(d);
         for (int a = 0; a < d; ++a) eta[a] = rng.normal(static_cast<std::uint64_t>(a));
-        const Eigen::VectorXd xi = first(mu0, d) * dt + sq * (b * eta);
         const double lambda = rng.uniform(100);
-        Point y = s.x;
-        for (int a = 0; a < d; ++a) y[a] -= lambda * xi[a];
-        const double v = first(s.normal, d).dot(xi) * s.density(y);
+        // Antithetic pair eta, -eta: the leading O(s) parts cancel, leaving the O(s^2) signal.
+        double v = 0.0;
+        for (double sign : {1.0, -1.0}) {
+            const Eigen::VectorXd xi = first(mu0, d) * dt + sign * sq * (b * eta);
+            Point y = s.x;
+            for (int a = 0; a < d; ++a) y[a] -= lambda * xi[a];
+            v += 0.5 * first(s.normal, d).dot(xi) * s.density(y);
+        }
         sum += v;
         sum2 += v * v;
     }

@@ -88,7 +88,7 @@ TransferRow transfer(const FluxSetup& s, double dt);
 
 // Monte Carlo of the net transfer with `particles` samples. 1-D: particles drawn from p (by rejection) in a
 // window |y - x| < 8 s + |mu| dt around x, one Euler–Maruyama step each, net crossings times the window's
-// mass. d-D: the crossing integral E[(n.xi) p(x - lambda xi)] with xi, lambda sampled.
+// mass. d-D: the crossing integral E[(n.xi) p(x - lambda xi)] with xi, lambda sampled (antithetic pairs +-eta).
 struct MonteCarloValue {
     double value = 0.0;
     double standard_error = 0.0;
