@@ -243,7 +243,7 @@ end = 1.0
         for (std::size_t j = 0; j < refs.size(); ++j) {
             const double l1 = l1_distance(snaps[1].density, refs[j]->density, v);
             INFO(to_string(pb.convention) << " particles vs reference " << j << ": L1 " << l1 << ", floor " << floor);
-            if (j == i)
+            if (j == i)  // measured 1.24 floors: the rest is the reference's O(h^2) and Euler–Maruyama's O(dt)
                 CHECK(l1 < 1.6 * floor + 0.02);
             else
                 CHECK(l1 > 3.0 * floor);  // measured 4 to 11 floors apart
