@@ -25,16 +25,31 @@ def fail(code, what):
     sys.exit(code)
 
 
+def missing_module(e):
+    fail(3, f"{sys.executable} cannot import {e.name} (Debian: python3-h5py python3-matplotlib python3-numpy)")
+
+
 try:
     import numpy as np
     import h5py
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 except ImportError as e:  # pragma: no cover - depends on the machine
-    fail(3, f"{sys.executable} cannot import {e.name} (Debian: python3-h5py python3-matplotlib python3-numpy)")
+    missing_module(e)
+
+# matplotlib is slow to import: it is loaded once the input has been checked.
+plt = Line2D = None
+
+
+def load_matplotlib():
+    global plt, Line2D
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+        from matplotlib.lines import Line2D as line2d
+    except ImportError as e:  # pragma: no cover
+        missing_module(e)
+    plt, Line2D = matplotlib.pyplot, line2d
 
 
 class InputError(Exception):
@@ -496,6 +511,7 @@ def main(argv):
             import PIL  # noqa: F401  (PillowWriter needs it)
         except ImportError:
             fail(3, f"{sys.executable} cannot import PIL, needed by --animate (Debian: python3-pil)")
+    load_matplotlib()
     if png is not None:
         fig = plot(f, ks, args)
         save_atomically(png, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format=os.path.splitext(png)[1][1:].lower()))
