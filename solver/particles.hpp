@@ -8,7 +8,9 @@
 //   isothermal:    mu_ito = mu + 1/2 div D     (Hänggi–Klimontovich)
 // and the Euler–Maruyama step  X <- X + mu_ito(X, t) dt + B(X, t) sqrt(dt) eta,  B = D^(1/2) (any B B^T = D gives
 // the same law), weak order 1 (Kloeden & Platen 1992, §14.1).
-// Walls after each step: reflecting mirrors the position into the box, periodic wraps, absorbing removes the particle.
+// Walls after each step: reflecting mirrors the position into the box, periodic wraps, absorbing removes the particle
+// if it is outside or if the Brownian bridge between the two positions touched the wall (probability
+// exp(-2 d0 d1 / (D_aa dt)), Gobet 2000), which keeps the survival error O(dt) instead of O(sqrt(dt)).
 //
 // Random numbers are counter-based (counter_rng.hpp): particle i uses stream i, so a run is reproducible for a
 // seed whatever the number of threads. Histograms are counts per cell / (N V): cell averages like the PDE's.
