@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev libboost-dev libhdf5-dev hdf5-tools catch2
   libtomlplusplus-dev libmuparser-dev libcli11-dev libspectra-dev nlohmann-json3-dev
-  python3-h5py python3-matplotlib python3-numpy
+  python3-h5py python3-matplotlib python3-numpy python3-pil
   # scripts/fuzz.sh (libFuzzer) and scripts/sanitize.sh with CXX=clang++: clang and its sanitizer runtimes
   # (already on the CI image; listed so a fresh machine gets them too)
   clang-14 libclang-rt-14-dev
