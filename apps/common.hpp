@@ -52,6 +52,7 @@ struct CommandEntry {
 CommandEntry register_run(CLI::App& app);
 CommandEntry register_inspect(CLI::App& app);
 CommandEntry register_stationary(CLI::App& app);
+CommandEntry register_sgd(CLI::App& app);
 CommandEntry register_plot(CLI::App& app);
 CommandEntry register_flux(CLI::App& app);
 CommandEntry register_sample(CLI::App& app);

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     commands.push_back(register_run(app));
     commands.push_back(register_inspect(app));
     commands.push_back(register_stationary(app));
+    commands.push_back(register_sgd(app));
     commands.push_back(register_plot(app));
     commands.push_back(register_flux(app));
     commands.push_back(register_sample(app));

@@ -166,6 +166,11 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
     const bool periodic = g.boundary[last] == Boundary::periodic;
     const double* zeros = zeros_.data();
 
+    // Rows are independent and each writes only its own dp: threads split them statically, and the result
+    // does not depend on the thread count (no reductions). Small grids stay on one thread.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (rows * n >= 65536)
+#endif
     for (Index r = 0; r < rows; ++r) {
         const Index c0 = r * n;
         const auto idx = g.unravel(c0);

@@ -12,8 +12,7 @@
 //
 // The two second-order steppers interpolate snapshots with a cubic Hermite and refuse steps that would
 // push the density below -atol (dense_adaptive_stepper.hpp). "auto" (see choose_integrator) keeps dopri5
-// while its stability limit costs no more steps than accuracy needs, and otherwise takes implicit when
-// the LU fits, rkc when it does not.
+// while its stability limit costs no more steps than accuracy needs, and otherwise takes rkc.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -64,8 +63,8 @@ double rk4_stability_limit(const FokkerPlanckOperator& op, double t0);
 double explicit_step_count(const FokkerPlanckOperator& op, double t0, double t1);
 
 // What "auto" picks, with the reason in words: dopri5 while the explicit step count is at most
-// `accuracy_steps` (1000: more than an adaptive fifth-order method needs for a smooth density at the
-// default tolerances), else implicit when a sparse LU fits (1-D, or 2-D up to 512^2 cells), else rkc.
+// 1000 (more than an adaptive fifth-order method needs for a smooth density at the default
+// tolerances), else rkc (measured faster than implicit on every grid of bench_speed).
 Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t1, std::string* reason = nullptr);
 
 // Resolves `automatic` and checks the settings against the operator (rk4 step within the stability

@@ -1,0 +1,327 @@
+// bench_speed: how fast fpsolve is on this machine, in one run (issue 6). Not a test: nothing is asserted.
+//
+//   1. memory bandwidth: STREAM triad a = b + s c over 3 x 128 MiB (24 bytes per element counted)
+//   2. right-hand side throughput on a 1024^2 double well, cells/s, and its fraction of the roofline
+//      bandwidth / 48 B per cell: a 2-D cell reads p (8 B; its neighbours come from cache), the face
+//      coefficients a_x, b_x, a_y, b_y (4 x 8 B) and writes dp/dt (8 B), STREAM's convention (no
+//      write-allocate traffic)
+//   3. time to stationarity: wall time until the L1 distance to the Gibbs density is below 1e-6, for a
+//      double well at several grid sizes with each integrator (runs whose explicit step count would
+//      exceed a budget are skipped and say so)
+//   4. 2-D Ornstein–Uhlenbeck with correlated noise to t = 1 on 64^2, 128^2, 256^2: wall time and the L1
+//      error against the exact Gaussian (mean e^{-At} m0, covariance from C' = -AC - CA^T + D)
+//   5. peak resident memory per cell of each phase (getrusage after resetting the high-water mark)
+//
+//   build/bin/bench_speed            the full run (about 10 minutes on 2 cores)
+//   build/bin/bench_speed --quick    small sizes, seconds (a smoke run)
+//   build/bin/bench_speed --scale    adds a 2048^2 and a 128^3 run (rkc)
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "initial_density.hpp"
+#include "integrator.hpp"
+#include "reference.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+using namespace fpsolve;
+
+namespace {
+
+double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// Peak resident set since the last reset_peak(), in bytes (Linux: writing 5 to clear_refs resets it).
+void reset_peak() {
+    std::ofstream("/proc/self/clear_refs") << "5";
+}
+double peak_bytes() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) * 1024.0;
+}
+
+double triad_bandwidth(std::size_t n, int reps) {
+    std::vector<double> a(n, 0.0), b(n, 1.0), c(n, 2.0);
+    const double s = 3.0;
+    double best = HUGE_VAL;
+    for (int r = 0; r < reps; ++r) {
+        const double t0 = now();
+        double* pa = a.data();
+        const double *pb = b.data(), *pc = c.data();
+        for (std::size_t i = 0; i < n; ++i) pa[i] = pb[i] + s * pc[i];
+        best = std::min(best, now() - t0);
+        if (a[n / 2] != 7.0) std::printf("triad: wrong result\n");
+    }
+    return 24.0 * static_cast<double>(n) / best;
+}
+
+std::string cells_key(const std::vector<int>& n) {
+    std::string s = "grid.cells=[";
+    for (std::size_t k = 0; k < n.size(); ++k) {
+        if (k) s += ",";
+        s += std::to_string(n[k]);
+    }
+    return s + "]";
+}
+
+// A double well in d dimensions: L = sum_a (x_a^2 - 1)^2, noise 1.5 (so that the L1 distance to Gibbs falls
+// below 1e-6 by t ~ 30), a bump in the well at (1, ..., 1).
+Config double_well(const std::vector<int>& n) {
+    const std::size_t d = n.size();
+    const char* vars[] = {"x", "y", "z"};
+    std::string lower, upper, pot, bump, cells;
+    for (std::size_t a = 0; a < d; ++a) {
+        if (a) cells += ", ";
+        cells += std::to_string(n[a]);
+        lower += std::string(a ? ", " : "") + "-2.5";
+        upper += std::string(a ? ", " : "") + "2.5";
+        pot += std::string(a ? " + " : "") + "(" + vars[a] + "^2 - 1)^2";
+        bump += std::string(a ? " + " : "") + "(" + vars[a] + " - 1)^2";
+    }
+    const std::string toml = "[grid]\nlower = [" + lower + "]\nupper = [" + upper + "]\ncells = [" + cells +
+                             "]\n[dynamics]\npotential = \"" + pot +
+                             "\"\nnoise = 1.5\n[initial]\ndensity = \"exp(-(" + bump + ") / 0.02)\"\n";
+    return parse_config(toml, "double-well", {});
+}
+
+Config ornstein_uhlenbeck(int n) {
+    const std::string toml = R"toml(
+[grid]
+lower = [-4.0, -4.0]
+upper = [4.0, 4.0]
+cells = [64, 64]
+[dynamics]
+drift = ["-x + 0.5*y", "-0.5*x - y"]
+noise = [[0.5, 0.15], [0.15, 0.4]]
+[initial]
+gaussian = { mean = [1.0, -0.5], covariance = [[0.1, 0.0], [0.0, 0.1]] }
+)toml";
+    return parse_config(toml, "ou", {cells_key({n, n})});
+}
+
+struct Reached {
+    double t;
+};
+
+struct Outcome {
+    double wall = 0.0, t = NAN;
+    IntegrationReport report;
+    std::string note;
+};
+
+// Integrates with snapshots every 0.25 up to tmax and stops at the first with L1 to Gibbs < 1e-6.
+Outcome to_stationarity(const Config& c, Integrator which, double tmax, double explicit_budget) {
+    Outcome o;
+    const FokkerPlanckOperator op(c.problem);
+    const auto ref = stationary_reference(c.problem);
+    const double v = op.grid().cell_volume();
+    if (which == Integrator::dopri5) {
+        const double steps = explicit_step_count(op, 0.0, tmax);
+        if (steps > explicit_budget) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "skipped: needs ~%.2g explicit steps", steps);
+            o.note = buf;
+            return o;
+        }
+    }
+    State p = initial_state(op.grid(), c.problem.initial);
+    TimeSettings ts;
+    for (double t = 0.0; t <= tmax + 1e-12; t += 0.25) ts.times.push_back(t);
+    ts.integrator = which;
+    ts.rtol = 1e-6;
+    ts.atol = 1e-12;
+    const double t0 = now();
+    try {
+        o.report = integrate(op, p, ts, [&](const State& x, double t) {
+            if ((x - ref->density).cwiseAbs().sum() * v < 1e-6) throw Reached{t};
+        });
+        o.note = "not reached by t = " + std::to_string(tmax);
+    } catch (const Reached& r) {
+        o.t = r.t;
+    }
+    o.wall = now() - t0;
+    return o;
+}
+
+// L1 distance of p to the exact OU Gaussian at t = 1 (point values at the centres).
+double ou_error(const Config& c, const State& p, double end) {
+    Eigen::Matrix2d a, d, cov;
+    a << 1.0, -0.5, 0.5, 1.0;  // mu = -A x
+    d << 0.5, 0.15, 0.15, 0.4;
+    cov = 0.1 * Eigen::Matrix2d::Identity();
+    Eigen::Vector2d m(1.0, -0.5);
+    const int steps = 20000;
+    const double dt = end / steps;
+    auto rhs = [&](const Eigen::Matrix2d& x) -> Eigen::Matrix2d { return -a * x - x * a.transpose() + d; };
+    for (int k = 0; k < steps; ++k) {  // RK4 on the 2x2 Lyapunov ODE and the mean: error ~ dt^4, negligible
+        const Eigen::Matrix2d k1 = rhs(cov), k2 = rhs(cov + 0.5 * dt * k1), k3 = rhs(cov + 0.5 * dt * k2),
+                              k4 = rhs(cov + dt * k3);
+        cov += dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+        const Eigen::Vector2d l1 = -a * m, l2 = -a * (m + 0.5 * dt * l1), l3 = -a * (m + 0.5 * dt * l2),
+                              l4 = -a * (m + dt * l3);
+        m += dt / 6.0 * (l1 + 2.0 * l2 + 2.0 * l3 + l4);
+    }
+    const Grid& g = c.problem.grid;
+    const Eigen::Matrix2d inv = cov.inverse();
+    const double norm = 1.0 / (2.0 * std::numbers::pi * std::sqrt(cov.determinant()));
+    double err = 0.0;
+    for (Index k = 0; k < g.size(); ++k) {
+        const Point x = g.centre_of(k);
+        const Eigen::Vector2d y(x[0] - m[0], x[1] - m[1]);
+        err += std::abs(p[k] - norm * std::exp(-0.5 * y.dot(inv * y)));
+    }
+    return err * g.cell_volume();
+}
+
+const char* name(Integrator i) { return std::string_view(to_string(i)).data(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool quick = false, scale = false;
+    for (int k = 1; k < argc; ++k) {
+        if (!std::strcmp(argv[k], "--quick")) quick = true;
+        else if (!std::strcmp(argv[k], "--scale")) scale = true;
+        else {
+            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale]\n");
+            return 2;
+        }
+    }
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    std::printf("bench_speed%s: %d thread%s (OMP_NUM_THREADS sets it)\n\n", quick ? " --quick" : "", threads,
+                threads == 1 ? "" : "s");
+
+    // 1. Bandwidth.
+    const std::size_t triad_n = quick ? (std::size_t{1} << 22) : (std::size_t{1} << 24);
+    const double bw = triad_bandwidth(triad_n, quick ? 5 : 10);
+    std::printf("1. STREAM triad, 3 x %zu MiB: %.2f GB/s (best of %d)\n", triad_n * 8 >> 20, bw * 1e-9, quick ? 5 : 10);
+
+    // 2. Right-hand side throughput.
+    {
+        const int n = quick ? 256 : 1024;
+        reset_peak();
+        const Config c = double_well({n, n});
+        const FokkerPlanckOperator op(c.problem);
+        State p = initial_state(op.grid(), c.problem.initial), dp(p.size());
+        op(p, dp, 0.0);  // assembles the coefficients
+        std::vector<double> times;
+        for (int r = 0; r < (quick ? 10 : 40); ++r) {
+            const double t0 = now();
+            op(p, dp, 0.0);
+            times.push_back(now() - t0);
+        }
+        const double cells = static_cast<double>(op.grid().size());
+        const double best = *std::min_element(times.begin(), times.end());
+        const double med = median(times);
+        const double roof = bw / 48.0;
+        std::printf("2. right-hand side, %dx%d double well: median %.0f M cells/s, best %.0f M cells/s\n", n, n,
+                    cells / med * 1e-6, cells / best * 1e-6);
+        std::printf("   roofline %.2f GB/s / 48 B per cell = %.0f M cells/s: median %.0f%%, best %.0f%% of it\n",
+                    bw * 1e-9, roof * 1e-6, 100.0 * cells / med / roof, 100.0 * cells / best / roof);
+        std::printf("   peak memory (operator, state, derivative): %.0f B per cell\n", peak_bytes() / cells);
+    }
+
+    // 3. Time to stationarity.
+    std::printf("\n3. double well L = sum (x_a^2 - 1)^2, noise 1.5, to L1 < 1e-6 of Gibbs (rtol 1e-6, atol 1e-12)\n");
+    std::printf("   %-10s %-9s %9s %8s %7s %7s %7s %9s  %s\n", "grid", "stepper", "wall [s]", "t", "steps", "rhs",
+                "LU", "B/cell", "note");
+    std::vector<std::vector<int>> grids;
+    if (quick)
+        grids = {{200}, {32, 32}, {64, 64}};
+    else
+        grids = {{400}, {1600}, {128, 128}, {256, 256}, {512, 512}, {1024, 1024}};
+    const double budget = quick ? 2e4 : 2e5;
+    for (const auto& n : grids) {
+        const Config c = double_well(n);
+        std::string label;
+        for (std::size_t a = 0; a < n.size(); ++a) {
+            if (a) label += "x";
+            label += std::to_string(n[a]);
+        }
+        const double cells = static_cast<double>(c.problem.grid.size());
+        for (Integrator which : {Integrator::dopri5, Integrator::rkc, Integrator::implicit}) {
+            if (which == Integrator::implicit && cells > 512.0 * 512.0) {
+                std::printf("   %-10s %-9s %9s %8s %7s %7s %7s %9s  %s\n", label.c_str(), name(which), "-", "-", "-", "-",
+                            "-", "-", "skipped: LU beyond 512^2 (see docs/performance.md)");
+                continue;
+            }
+            reset_peak();
+            const Outcome o = to_stationarity(c, which, 60.0, budget);
+            std::printf("   %-10s %-9s %9.2f %8.2f %7zu %7zu %7zu %9.0f  %s\n", label.c_str(), name(which), o.wall, o.t,
+                        o.report.steps, o.report.rhs_evaluations, o.report.factorisations, peak_bytes() / cells,
+                        o.note.c_str());
+            std::fflush(stdout);
+        }
+    }
+
+    // 4. OU to t = 1.
+    std::printf("\n4. 2-D OU, mu = -A x, A = [[1,-.5],[.5,1]], D = [[.5,.15],[.15,.4]], to t = 1 (rtol 1e-6, atol 1e-10)\n");
+    std::printf("   %-8s %-9s %9s %10s %7s %7s %7s %9s\n", "grid", "stepper", "wall [s]", "L1 error", "steps", "rhs", "LU",
+                "B/cell");
+    for (int n : quick ? std::vector<int>{32, 64} : std::vector<int>{64, 128, 256}) {
+        const Config c = ornstein_uhlenbeck(n);
+        for (Integrator which : {Integrator::dopri5, Integrator::rkc, Integrator::implicit}) {
+            reset_peak();
+            const FokkerPlanckOperator op(c.problem);
+            State p = initial_state(op.grid(), c.problem.initial);
+            TimeSettings ts;
+            ts.times = {0.0, 1.0};
+            ts.integrator = which;
+            ts.rtol = 1e-6;
+            ts.atol = 1e-10;
+            const double t0 = now();
+            const IntegrationReport r = integrate(op, p, ts, [](const State&, double) {});
+            const double wall = now() - t0;
+            std::printf("   %-8s %-9s %9.3f %10.2e %7zu %7zu %7zu %9.0f\n", (std::to_string(n) + "^2").c_str(), name(which),
+                        wall, ou_error(c, p, 1.0), r.steps, r.rhs_evaluations, r.factorisations,
+                        peak_bytes() / static_cast<double>(op.grid().size()));
+            std::fflush(stdout);
+        }
+    }
+
+    // 5. Scale.
+    if (scale) {
+        std::printf("\n5. scale: double well with rkc to t = 1 (rtol 1e-6)\n");
+        for (const auto& n : std::vector<std::vector<int>>{{2048, 2048}, {128, 128, 128}}) {
+            reset_peak();
+            const Config c = double_well(n);
+            const FokkerPlanckOperator op(c.problem);
+            State p = initial_state(op.grid(), c.problem.initial);
+            TimeSettings ts;
+            ts.times = {0.0, 0.5, 1.0};
+            ts.integrator = Integrator::rkc;
+            ts.rtol = 1e-6;
+            ts.atol = 1e-12;
+            const double t0 = now();
+            const IntegrationReport r = integrate(op, p, ts, [](const State&, double) {});
+            const double cells = static_cast<double>(op.grid().size());
+            std::printf("   %zu-D %.0f cells: %.1f s, %zu steps, %zu rhs, mass %.15f, peak %.0f B per cell (%.2f GiB)\n",
+                        n.size(), cells, now() - t0, r.steps, r.rhs_evaluations, p.sum() * op.grid().cell_volume(),
+                        peak_bytes() / cells, peak_bytes() / 1073741824.0);
+            std::fflush(stdout);
+        }
+    }
+    return 0;
+}
