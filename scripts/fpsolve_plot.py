@@ -336,15 +336,31 @@ def figure(f, size, dpi):
     return fig
 
 
+def draw_stationary_facts(f, ax):
+    """For a file with a steady state and no time series: the numbers `fpsolve stationary` stored."""
+    ax.axis("off")
+    lines = ["steady state (fpsolve stationary)", ""]
+    for key, value in sorted(f.stationary_attrs.items()):
+        value = np.asarray(value).reshape(-1)
+        text = ", ".join(f"{float(v):.4g}" if np.issubdtype(value.dtype, np.number) else str(v) for v in value)
+        lines.append(f"{key.replace('_', ' ')}: {text}")
+    if f.reference is not None and f.stationary is not None:
+        h = np.prod((f.upper - f.lower) / np.asarray(f.cells))
+        lines.append(f"L1 to reference (here): {np.abs(f.stationary - f.reference).sum() * h:.3g}")
+    ax.text(0.02, 0.95, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=10, family="monospace")
+
+
 def plot(f, ks, args):
     fig = figure(f, args.size, args.dpi)
-    has_diag = bool(f.diagnostics) and len(f.times) > 0
+    has_diag = True
     widths = {1: [3, 2], 2: [3 if len(ks) + 1 > 2 else 2.4, 1.2], 3: [3.4, 1.1]}[f.dims]
     gs = fig.add_gridspec(1, 2 if has_diag else 1, width_ratios=widths if has_diag else None, wspace=0.18,
                           left=0.05, right=0.98, bottom=0.12, top=0.86)
     {1: plot_1d, 2: plot_2d, 3: plot_3d}[f.dims](f, ks, fig, gs[0])
-    if has_diag:
+    if f.diagnostics and len(f.times) > 0:
         draw_diagnostics(f, *add_diagnostics(fig, gs[1]))
+    else:
+        draw_stationary_facts(f, fig.add_subplot(gs[1]))
     status = "" if f.status in ("complete", "") else f"  [status: {f.status}]"
     fig.suptitle(f"{f.title}  ({os.path.basename(f.path)}){status}", fontsize=12)
     return fig
