@@ -54,8 +54,9 @@ int inspect_command(const InspectOptions& o) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
-    std::printf("%s: fpsolve file, format %lld, written by fpsolve %s, status: %s\n", o.file.c_str(),
-                static_cast<long long>(info.format_version), info.program_version.c_str(), info.status.c_str());
+    std::printf("%s: fpsolve file, format %lld, written by fpsolve %s, status: %s%s\n", o.file.c_str(),
+                static_cast<long long>(info.format_version), info.program_version.c_str(), info.status.c_str(),
+                info.status == "running" ? " (being written now, or its writer was killed)" : "");
     std::printf("  grid: %d-D", g.dims);
     for (int a = 0; a < g.dims; ++a)
         std::printf("%s %s in [%g, %g], %lld cells, %s", a ? ";" : "", g.variables[a].c_str(), g.lower[a], g.upper[a],

@@ -1,6 +1,9 @@
 // fpsolve run: evolve the density from its initial state and write snapshots (DESIGN §2, §4).
 //
 //   grid -> problem -> FokkerPlanckOperator -> odeint stepper -> observers (diagnostics, file, progress)
+//
+// `--resume OUT.h5` continues a file from its last snapshot with the config stored in it (and --set
+// overrides, e.g. a later time.end): the snapshot times after the last one are integrated and appended.
 #include <cmath>
 #include <cstdio>
 
@@ -16,6 +19,7 @@ namespace {
 
 struct RunOptions {
     std::string config;
+    std::string resume;
     OutputOptions out;
 };
 
@@ -25,15 +29,71 @@ std::string describe_grid(const Grid& g) {
     return s + " cells";
 }
 
+// Mass below zero beyond what round-off and the integrator's tolerance explain: the run has gone wrong.
+constexpr double negative_mass_limit = 1e-6;
+
+void check_state(const State& x, double t, double cell_volume) {
+    if (!x.allFinite())
+        throw RunError("the density became non-finite by t = " + std::to_string(t) +
+                       "; use integrator = \"implicit\" or \"dopri5\", a smaller time.dt, or a finer grid");
+    const double negative = -x.cwiseMin(0.0).sum() * cell_volume;
+    if (negative > negative_mass_limit)
+        throw RunError("the density went negative (mass " + std::to_string(-negative) + " below zero) by t = " +
+                       std::to_string(t) +
+                       "; use scheme = \"exponential\", integrator = \"implicit\", smaller rtol/atol or time.dt");
+}
+
+// A resumed run: the config stored in the file, its grid, and the last snapshot as the initial state.
+struct Resume {
+    Config config;
+    double start = 0.0;
+    std::size_t snapshots = 0;
+};
+
+Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides) {
+    const SnapshotFileInfo info = read_snapshot_file(path);
+    if (info.times.empty()) throw InputError(path + ": holds no snapshot to resume from");
+    Resume r;
+    r.config = parse_config(info.config, path + " (stored config)", overrides);
+    const Grid& g = r.config.problem.grid;
+    bool same = g.dims == info.grid.dims;
+    for (int a = 0; same && a < g.dims; ++a) same = g.cells[a] == info.grid.cells[a];
+    if (!same) throw InputError("--set: a resumed run keeps the grid of " + path);
+    r.start = info.times.back();
+    r.snapshots = info.times.size();
+    InitialDensity& init = r.config.problem.initial;
+    init = InitialDensity{};
+    init.where = path;
+    init.values = read_snapshot(path, -1);
+    // Only the snapshot times after the last one written remain.
+    std::vector<double> rest{r.start};
+    for (double t : r.config.time.times)
+        if (t > r.start * (1 + 1e-12) + 1e-300) rest.push_back(t);
+    r.config.time.times = rest;
+    r.config.observe_first = false;
+    return r;
+}
+
 int run_command(const RunOptions& o) {
-    Config c = load_run_config(o.config, o.out.set);
-    const std::string out = output_path(c, o.out);
+    const bool resuming = !o.resume.empty();
+    Resume resumed;
+    if (resuming) resumed = prepare_resume(o.resume, o.out.set);
+    Config c = resuming ? std::move(resumed.config) : load_run_config(o.config, o.out.set);
+    const std::string out = resuming ? o.resume : output_path(c, o.out);
     const Problem& pb = c.problem;
     const Grid& g = pb.grid;
+    if (resuming && c.time.times.size() < 2) {
+        if (!o.out.quiet)
+            std::printf("fpsolve run: %s already reaches t = %g, the last snapshot time; extend it with "
+                        "--set time.end=...\n",
+                        out.c_str(), resumed.start);
+        return 0;
+    }
 
     FokkerPlanckOperator op(pb);
     const auto reference = stationary_reference(pb);
     State p = initial_state(g, pb.initial);
+    if (resuming) p = *pb.initial.values;  // continue exactly, without renormalising
     const TimeSettings ts = resolve(c.time, op);
     if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
         std::fprintf(stderr,
@@ -43,30 +103,35 @@ int run_command(const RunOptions& o) {
                      op.cross_monotonicity_ratio());
 
     DiagnosticsCalculator diagnostics(op, reference);
-    SnapshotWriter writer(out, g, {c.text, program_version}, c.output_current,
-                          reference ? std::optional<Eigen::VectorXd>(reference->density) : std::nullopt);
+    const FileMetadata meta{c.text, program_version};
+    std::unique_ptr<SnapshotWriter> writer =
+        resuming ? std::make_unique<SnapshotWriter>(out, SnapshotWriter::Append{}, meta)
+                 : std::make_unique<SnapshotWriter>(
+                       out, g, meta, c.output_current,
+                       reference ? std::optional<Eigen::VectorXd>(reference->density) : std::nullopt);
+    writer->start_swmr();
     install_signal_handlers();
     Progress progress(ts.times.back(), o.out.quiet);
     Diagnostics first, last;
     bool skip = !c.observe_first;
     std::size_t written = 0;
+    double reached = ts.times.front();
     auto observe = [&](const State& x, double t) {
         if (skip) {
             skip = false;
             return;
         }
-        if (!x.allFinite())
-            throw RunError("the density became non-finite by t = " + std::to_string(t) +
-                           "; use a smaller time.dt, integrator = \"dopri5\", or a finer grid");
+        check_state(x, t, g.cell_volume());
         last = diagnostics(x, t);
         if (written == 0) first = last;
         if (c.output_current) {
             const Eigen::MatrixXd j = op.cell_current(x, t);
-            writer.append(t, x, last, &j);
+            writer->append(t, x, last, &j);
         } else {
-            writer.append(t, x, last);
+            writer->append(t, x, last);
         }
         ++written;
+        reached = t;
         progress.update(t);
     };
 
@@ -75,33 +140,43 @@ int run_command(const RunOptions& o) {
         report = integrate(op, p, ts, observe, &stop_requested());
     } catch (const Interrupted&) {
         progress.done();
-        writer.set_status("interrupted");
+        writer->set_status("interrupted");
         write_xdmf_or_warn(out);
-        std::fprintf(stderr, "fpsolve: interrupted; %s holds the %zu snapshots written so far\n", out.c_str(), written);
+        std::fprintf(stderr,
+                     "fpsolve: interrupted at t = %g; %s holds every snapshot written so far; continue with: "
+                     "fpsolve run --resume %s\n",
+                     reached, out.c_str(), out.c_str());
         return 130;
     } catch (const std::exception& e) {
         progress.done();
+        std::string why = e.what();
+        if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
         try {
-            writer.set_status(std::string("failed: ") + e.what());
+            writer->set_status("failed: " + why);
+            write_xdmf_or_warn(out);
         } catch (...) {
+            // The file keeps every snapshot appended before; only the status could not be set.
         }
-        throw RunError(e.what());
+        throw RunError(why + "; " + out + " keeps the snapshots written before");
     }
-    writer.set_status("complete");
+    writer->set_status("complete");
     write_xdmf_or_warn(out);  // beside OUT.h5, for ParaView
     progress.done();
 
     if (!o.out.quiet) {
-        std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", c.title.empty() ? o.config.c_str() : c.title.c_str(),
-                    describe_grid(g).c_str(), std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
+        const std::string name = c.title.empty() ? (resuming ? out : o.config) : c.title;
+        std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(), describe_grid(g).c_str(),
+                    std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
+        if (resuming) std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
         std::printf("  t = %g: mass %.12f (change %.1e), min density %.2e\n", last.time, last.mass, last.mass - first.mass,
                     last.min_density);
         if (reference)
-            std::printf("  distance to the %s stationary density: L1 %.3e (at t = 0: %.3e), KL %.3e\n",
-                        reference->kind.c_str(), last.l1_to_reference, first.l1_to_reference, last.kl_to_reference);
+            std::printf("  distance to the %s stationary density: L1 %.3e (at t = %g: %.3e), KL %.3e\n",
+                        reference->kind.c_str(), last.l1_to_reference, first.time, first.l1_to_reference,
+                        last.kl_to_reference);
         else
             std::printf("  no closed-form stationary density for this problem\n");
-        std::printf("  wrote %s (%zu snapshots)\n", out.c_str(), written);
+        std::printf("  wrote %s (%zu snapshots)\n", out.c_str(), written + resumed.snapshots);
     }
     return 0;
 }
@@ -111,9 +186,22 @@ int run_command(const RunOptions& o) {
 CommandEntry register_run(CLI::App& app) {
     auto o = std::make_shared<RunOptions>();
     CLI::App* sub = app.add_subcommand("run", "Evolve the density in time and write HDF5 snapshots");
-    sub->add_option("config", o->config, "The TOML config (see README.md and data/scenarios/)")->required();
+    sub->add_option("config", o->config, "The TOML config (see README.md and data/scenarios/)");
+    sub->add_option("--resume", o->resume,
+                    "Continue OUT.h5 from its last snapshot, with the config stored in it (--set may change "
+                    "time.end); appends to the same file")
+        ->type_name("OUT.h5");
     add_output_options(sub, o->out);
-    sub->footer("Example: fpsolve run data/scenarios/double-well.toml -o dw.h5 --set time.end=2");
+    sub->footer("Examples:\n  fpsolve run data/scenarios/double-well.toml -o dw.h5 --set time.end=2\n"
+                "  fpsolve run --resume dw.h5 --set time.end=10\n"
+                "While a run writes, read its file with fpsolve inspect, or h5py.File(path, \"r\", swmr=True).\n");
+    sub->callback([sub, o] {
+        if (o->resume.empty() == o->config.empty())
+            throw CLI::ValidationError("run", "give either a CONFIG file or --resume OUT.h5");
+        if (!o->resume.empty() && (!o->out.output.empty() || o->out.force))
+            throw CLI::ValidationError("run", "--resume appends to its own file: -o and --force do not apply");
+        (void)sub;
+    });
     return {sub, [o] { return run_command(*o); }};
 }
 

@@ -63,6 +63,8 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // A file-size limit (ulimit -f) must fail a write with EFBIG, not kill the process mid-snapshot.
+    std::signal(SIGXFSZ, SIG_IGN);
 }
 
 Progress::Progress(double end, bool quiet) : end_(end), enabled_(!quiet && isatty(STDERR_FILENO)) {}

@@ -8,6 +8,12 @@
 
 namespace fpsolve::h5 {
 
+namespace {
+// HDF5's own exit handler closes files left open; after a failed write (disk full) that close crashes.
+// The files are flushed after every snapshot, so nothing is lost by leaving the last close to the OS.
+const bool no_atexit_handler = (H5dont_atexit(), true);
+}  // namespace
+
 Handle::Handle(hid_t id, const std::string& what) : id_(id) {
     if (id < 0) throw RunError("HDF5: cannot " + what);
 }
@@ -221,6 +227,28 @@ Growable::Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row,
     if (compress) check(H5Pset_deflate(plist, 1), "compress " + name);
     set_ = Handle(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
                   "create dataset " + name);
+}
+
+Growable Growable::open(hid_t loc, const std::string& name) {
+    Growable g;
+    g.name_ = name;
+    g.set_ = Handle(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+    Handle space(H5Dget_space(g.set_), "get space of " + name);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank < 1) throw RunError("HDF5: " + name + " is not a growable dataset");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    g.rows_ = dims[0];
+    g.row_.assign(dims.begin() + 1, dims.end());
+    return g;
+}
+
+void Growable::truncate(hsize_t n) {
+    if (n >= rows_) return;
+    std::vector<hsize_t> dims{n};
+    dims.insert(dims.end(), row_.begin(), row_.end());
+    check(H5Dset_extent(set_, dims.data()), "truncate " + name_);
+    rows_ = n;
 }
 
 void Growable::append(const double* row) {

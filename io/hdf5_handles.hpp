@@ -70,7 +70,13 @@ class Growable {
 public:
     Growable() = default;
     Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress);
+    // Opens an existing growable dataset to append to it.
+    static Growable open(hid_t loc, const std::string& name);
     void append(const double* row);
+    // Drops rows beyond n (a killed writer may leave one partial row).
+    void truncate(hsize_t n);
+    bool valid() const { return set_.valid(); }
+    void close() { set_.reset(); }
     hsize_t rows() const { return rows_; }
 
 private:

@@ -1,5 +1,7 @@
 #include "snapshot_file.hpp"
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -31,8 +33,27 @@ struct SnapshotWriter::Impl {
     h5::Growable time, density, current;
     h5::Growable d_time, d_mass, d_mean, d_cov, d_entropy, d_free, d_l1, d_kl, d_outflux, d_min;
     bool with_current = false, with_reference = false, with_outflux = false;
+    bool swmr = false;
     int dims = 1;
+
+    std::vector<h5::Growable*> all() {
+        return {&time, &density, &current, &d_time, &d_mass, &d_mean, &d_cov, &d_entropy, &d_free, &d_l1, &d_kl,
+                &d_outflux, &d_min};
+    }
+    void close() {
+        for (auto* g : all()) g->close();
+        file.reset();
+    }
 };
+
+namespace {
+// SWMR needs the newest file format.
+h5::Handle latest_format_access() {
+    h5::Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "create file access list");
+    h5::check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "set file format");
+    return fapl;
+}
+}  // namespace
 
 SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const FileMetadata& meta,
                                bool with_current, const std::optional<Eigen::VectorXd>& reference)
@@ -44,8 +65,7 @@ SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const Fil
     m.with_reference = reference.has_value();
     for (int a = 0; a < g.dims; ++a) m.with_outflux = m.with_outflux || g.boundary[a] == Boundary::absorbing;
 
-    h5::Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "create file access list");
-    h5::check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "set file format");
+    const h5::Handle fapl = latest_format_access();
     m.file = h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create " + path);
 
     h5::write_attribute(m.file, "format", std::string("fpsolve"));
@@ -110,10 +130,78 @@ SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const Fil
     flush();
 }
 
+SnapshotWriter::SnapshotWriter(const std::string& path, Append, const FileMetadata& meta)
+    : impl_(std::make_unique<Impl>()), path_(path) {
+    h5::silence_errors();
+    Impl& m = *impl_;
+    const h5::Handle fapl = latest_format_access();
+    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+    if (id < 0)
+        throw InputError(path + ": cannot open it for writing (if a writer was killed, run h5clear -s " + path +
+                         " first; if a run is still writing it, wait for it)");
+    m.file = h5::Handle(id, "open " + path);
+    m.dims = static_cast<int>(h5::read_int_attribute(h5::Handle(H5Gopen2(m.file, "grid", H5P_DEFAULT), "open /grid"),
+                                                     "dims").at(0));
+    m.time = h5::Growable::open(m.file, "/snapshots/time");
+    m.density = h5::Growable::open(m.file, "/snapshots/density");
+    m.with_current = h5::exists(m.file, "/snapshots/current");
+    if (m.with_current) m.current = h5::Growable::open(m.file, "/snapshots/current");
+    m.d_time = h5::Growable::open(m.file, "/diagnostics/time");
+    m.d_mass = h5::Growable::open(m.file, "/diagnostics/mass");
+    m.d_mean = h5::Growable::open(m.file, "/diagnostics/mean");
+    m.d_cov = h5::Growable::open(m.file, "/diagnostics/covariance");
+    m.d_entropy = h5::Growable::open(m.file, "/diagnostics/entropy");
+    m.d_free = h5::Growable::open(m.file, "/diagnostics/free_energy");
+    m.d_min = h5::Growable::open(m.file, "/diagnostics/min_density");
+    m.with_reference = h5::exists(m.file, "/diagnostics/l1_to_reference");
+    if (m.with_reference) {
+        m.d_l1 = h5::Growable::open(m.file, "/diagnostics/l1_to_reference");
+        m.d_kl = h5::Growable::open(m.file, "/diagnostics/kl_to_reference");
+    }
+    m.with_outflux = h5::exists(m.file, "/diagnostics/outflux");
+    if (m.with_outflux) m.d_outflux = h5::Growable::open(m.file, "/diagnostics/outflux");
+    const hsize_t n = m.time.rows();  // /snapshots/time is appended last: n complete snapshots
+    for (auto* g : m.all())
+        if (g->valid()) g->truncate(n);
+    h5::write_attribute(m.file, "config", meta.config);
+    h5::write_attribute(m.file, "program_version", meta.program_version);
+    h5::write_attribute(m.file, "status", std::string("running"));
+    flush();
+}
+
 SnapshotWriter::~SnapshotWriter() = default;
+
+void SnapshotWriter::start_swmr() {
+    h5::check(H5Fstart_swmr_write(impl_->file), "start SWMR writing of " + path_);
+    impl_->swmr = true;
+}
+
+namespace {
+// HDF5 cannot recover from a write that runs out of space half-way (the file's recorded end then lies past
+// its real end and no reader opens it), so room for a whole snapshot is checked before each one.
+void ensure_room(const std::string& path, double bytes) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const double size = static_cast<double>(fs::file_size(path, ec));
+    rlimit rl{};
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        size + bytes > static_cast<double>(rl.rlim_cur))
+        throw RunError("the next snapshot would pass the file-size limit (ulimit -f) of " +
+                       std::to_string(rl.rlim_cur / 1024) + " KiB");
+    fs::path dir = fs::absolute(path, ec).parent_path();
+    const fs::space_info space = fs::space(dir, ec);
+    if (!ec && static_cast<double>(space.available) < bytes)
+        throw RunError("the disk is full: " + std::to_string(space.available / 1024) + " KiB left, the next snapshot needs about " +
+                       std::to_string(static_cast<long long>(bytes / 1024)) + " KiB; free space, then fpsolve run --resume " + path);
+}
+}  // namespace
 
 void SnapshotWriter::append(double t, const Eigen::VectorXd& p, const Diagnostics& dg, const Eigen::MatrixXd* current) {
     Impl& m = *impl_;
+    if (!m.file.valid()) throw RunError(path_ + ": appended to after it was closed");
+    // Uncompressed size (deflate only shrinks it) twice over, plus room for metadata and the final status.
+    const double row = static_cast<double>(p.size()) * 8.0 * (m.with_current ? 1.0 + m.dims : 1.0);
+    ensure_room(path_, 2.0 * row + 256.0 * 1024.0);
     const int d = m.dims;
     m.density.append(p.data());
     if (m.with_current && current) {
@@ -144,11 +232,23 @@ void SnapshotWriter::append(double t, const Eigen::VectorXd& p, const Diagnostic
 }
 
 void SnapshotWriter::set_status(const std::string& status) {
-    h5::write_attribute(impl_->file, "status", status);
+    Impl& m = *impl_;
+    if (m.swmr || !m.file.valid()) {
+        // SWMR writers cannot change attributes: close, reopen plainly, write, close for good.
+        m.close();
+        m.swmr = false;
+        h5::Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "reopen " + path_ + " to set its status");
+        h5::write_attribute(file, "status", status);
+        h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush " + path_);
+        return;
+    }
+    h5::write_attribute(m.file, "status", status);
     flush();
 }
 
-void SnapshotWriter::flush() { h5::check(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush " + path_); }
+void SnapshotWriter::flush() {
+    if (impl_->file.valid()) h5::check(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush " + path_);
+}
 
 void SnapshotWriter::write_array(const std::string& path, const std::vector<std::size_t>& shape, const double* data) {
     make_groups(impl_->file, path);
@@ -176,7 +276,9 @@ h5::Handle open_fpsolve_file(const std::string& path) {
     h5::silence_errors();
     if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
     if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
-    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    // A file being written (or left by a killed writer) opens only as an SWMR reader.
+    hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0)
         throw InputError(path + ": cannot open (a writer that was killed leaves it locked: run h5clear -s " + path +
                          ")");

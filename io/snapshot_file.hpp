@@ -25,11 +25,19 @@ struct FileMetadata {
 
 inline constexpr const char* program_version = "0.1.0";
 
+// Writes a file as it goes. A run calls start_swmr() once the file has all its groups: from then on
+// readers can open it while it grows (HDF5 single-writer/multiple-reader: h5py.File(path, "r", swmr=True);
+// `fpsolve inspect` does so by itself), and a killed writer leaves every appended snapshot readable.
+// set_status() ends SWMR mode: it closes the file and reopens it to write the attribute.
 class SnapshotWriter {
 public:
     // Creates (truncates) `path`. The caller has checked that overwriting is allowed.
     SnapshotWriter(const std::string& path, const Grid& grid, const FileMetadata& meta, bool with_current,
                    const std::optional<Eigen::VectorXd>& reference);
+    // Opens an existing fpsolve file to append snapshots (resume). Rows beyond the last complete snapshot
+    // (a killed writer's partial append) are dropped; `meta.config` replaces the stored config.
+    struct Append {};
+    SnapshotWriter(const std::string& path, Append, const FileMetadata& meta);
     SnapshotWriter(const SnapshotWriter&) = delete;
     SnapshotWriter& operator=(const SnapshotWriter&) = delete;
     ~SnapshotWriter();
@@ -37,6 +45,7 @@ public:
     void append(double t, const Eigen::VectorXd& density, const Diagnostics& diag,
                 const Eigen::MatrixXd* current = nullptr);
     void set_status(const std::string& status);
+    void start_swmr();
     void flush();
     // For commands that add their own groups: a dataset of doubles at `path` (groups created as needed),
     // and attributes on a group.
@@ -53,6 +62,8 @@ private:
 };
 
 // What `inspect` and `[initial] snapshot` read back.
+// Opening follows the SWMR rules: a file still being written (or left by a killed writer) is opened
+// for SWMR reading.
 struct SnapshotFileInfo {
     std::string status, program_version, config;
     std::int64_t format_version = 0;

@@ -111,7 +111,7 @@ TOML
 pid=$!
 for _ in $(seq 50); do
     sleep 0.2
-    n=$(/usr/bin/python3 -c 'import h5py; print(len(h5py.File("long.h5","r")["snapshots/time"]))' 2>/dev/null || echo 0)
+    n=$(/usr/bin/python3 -c 'import h5py; print(len(h5py.File("long.h5","r",swmr=True)["snapshots/time"]))' 2>/dev/null || echo 0)
     [ "${n:-0}" -ge 2 ] && break
 done
 kill -INT $pid
@@ -129,6 +129,96 @@ h = (6.0 / 160) ** 2
 for k in range(n):
     assert abs(d[k].sum() * h - 1.0) < 1e-10
 PY
+
+# Live reading while the writer runs (SWMR), then SIGKILL: every completed snapshot stays readable.
+"$fp" run long.toml -o killed.h5 --quiet --force &
+pid=$!
+for _ in $(seq 50); do
+    sleep 0.2
+    n=$("$fp" inspect killed.h5 --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshots"])' 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 3 ] && break
+done
+[ "${n:-0}" -ge 3 ] || fail "inspect could not read a file being written (saw ${n:-0} snapshots)"
+kill -KILL $pid
+wait $pid 2>/dev/null
+/usr/bin/python3 - <<'PY' || fail "file of a killed writer"
+import h5py
+f = h5py.File("killed.h5", "r", swmr=True)
+n = len(f["snapshots/time"])
+d = f["snapshots/density"]
+h = (6.0 / 160) ** 2
+assert n >= 3
+for k in range(n):
+    assert abs(d[k].sum() * h - 1.0) < 1e-10, k
+PY
+"$fp" inspect killed.h5 >/dev/null || fail "inspect of a killed writer's file"
+
+# Resume: a run stopped early and resumed equals an uninterrupted one within the tolerance (rtol 1e-8).
+"$fp" run base.toml -o full.h5 --quiet --set time.end=1.0 --set time.snapshots=11 || fail "full run"
+"$fp" run base.toml -o half.h5 --quiet --set time.end=0.5 --set time.snapshots=6 || fail "half run"
+"$fp" run --resume half.h5 --quiet --set time.end=1.0 --set time.snapshots=11 || fail "resume exited $?"
+/usr/bin/python3 - <<'PY' || fail "resumed run differs"
+import h5py, numpy as np
+a, b = h5py.File("full.h5", "r"), h5py.File("half.h5", "r")
+assert b.attrs["status"] == "complete"
+assert np.allclose(a["snapshots/time"][:], b["snapshots/time"][:], rtol=0, atol=1e-14)
+pa, pb = a["snapshots/density"][:], b["snapshots/density"][:]
+err = np.abs(pa - pb).max() / np.abs(pa).max()
+assert err < 1e-6, err
+assert len(b["diagnostics/mass"]) == 11
+PY
+# Resume after an interrupt appends to the same file and completes it; a second resume has nothing to do.
+"$fp" run --resume long.h5 --quiet --set time.end=0.06 --set time.snapshots=7 || fail "resume after interrupt"
+/usr/bin/python3 -c 'import h5py; f=h5py.File("long.h5","r"); assert f.attrs["status"]=="complete"; assert abs(f["snapshots/time"][-1]-0.06)<1e-12' \
+    || fail "resumed interrupted file is not complete"
+"$fp" run --resume long.h5 --quiet --set time.end=0.06 --set time.snapshots=7 || fail "resume with nothing left to do"
+expect_bad "resume of a missing file" run --resume nothing.h5
+expect_bad "resume with a new grid" run --resume half.h5 --set 'grid.cells=[80]'
+
+# Running out of room (a file-size limit stands in for a full disk): exit 1, status failed, earlier
+# snapshots intact and the file opens normally.
+cat > room.toml <<'TOML'
+[grid]
+lower = [-3.0, -3.0]
+upper = [3.0, 3.0]
+cells = [64, 64]
+[dynamics]
+drift = ["-x", "-y"]
+noise = 0.4
+[initial]
+density = "exp(-(x-1)^2-y^2)"
+[time]
+end = 1.0
+snapshots = 200
+TOML
+(ulimit -f 1024; "$fp" run room.toml -o room.h5 --quiet 2>room.err)
+rc=$?
+[ $rc -eq 1 ] || fail "disk full: exit $rc, expected 1"
+grep -q "file-size limit" room.err || fail "disk full: message was $(cat room.err)"
+/usr/bin/python3 - <<'PY' || fail "file after disk full"
+import h5py
+f = h5py.File("room.h5", "r")
+assert f.attrs["status"].startswith("failed:"), f.attrs["status"]
+n = len(f["snapshots/time"])
+assert n >= 2, n
+for k in range(n):
+    assert abs(f["snapshots/density"][k].sum() * (6 / 64) ** 2 - 1) < 1e-10
+PY
+
+# Unwritable place: exit 1 with the path in the message.
+"$fp" run base.toml -o /proc/fpsolve-test.h5 --quiet 2>err.txt
+rc=$?
+[ $rc -eq 1 ] || [ $rc -eq 2 ] || fail "unwritable path: exit $rc"
+grep -q "/proc/fpsolve-test.h5" err.txt || fail "unwritable path: message was $(cat err.txt)"
+
+# Numerical failure: central differences at cell Peclet numbers far above 2 oscillate below zero.
+"$fp" run base.toml -o neg.h5 --quiet --set 'dynamics.scheme="central"' --set dynamics.noise=0.0005 \
+    --set 'dynamics.potential="4*x"' --set 'initial.density="exp(-(x-1)^2/0.001)"' 2>neg.err
+rc=$?
+[ $rc -eq 1 ] || fail "negative density: exit $rc, expected 1"
+grep -q "went negative" neg.err || fail "negative density: message was $(cat neg.err)"
+/usr/bin/python3 -c 'import h5py; s=h5py.File("neg.h5","r").attrs["status"]; assert s.startswith("failed: the density went negative"), s' \
+    || fail "negative density: status"
 
 if [ $failures -ne 0 ]; then
     echo "$failures failures"
