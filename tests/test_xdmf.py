@@ -10,9 +10,11 @@ When ParaView's Python (paraview.simple) or VTK's Python is installed, the 2-D f
 with its XDMF reader and a value read back; otherwise that step is reported as skipped."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 import h5py
@@ -178,6 +180,18 @@ current = {current}
     subprocess.run([fpsolve, "run", config, "-o", os.path.join(work, "one.h5"), "--quiet", "--force",
                     "--set", "time.snapshots=5"], check=True)
     assert check(os.path.join(work, "one.xdmf"))[1] == 5
+
+    # An interrupted run (exit 130) leaves an XDMF for the snapshots written so far.
+    long_run = os.path.join(work, "long.h5")
+    proc = subprocess.Popen([fpsolve, "run", config, "-o", long_run, "--quiet", "--set", "time.end=1e5",
+                             "--set", "time.snapshots=100001", "--set", "grid.cells=[400]"])
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    with h5py.File(long_run, "r") as f:
+        assert f.attrs["status"] == "interrupted"
+        written = len(f["snapshots/time"])
+    assert check(os.path.join(work, "long.xdmf"))[1] == max(written, 1)
 
     reader, array = open_with_a_reader(os.path.join(work, "two.xdmf"))
     if reader is None:
