@@ -629,9 +629,14 @@ int sgd_command(const SgdCommandOptions& o) {
         std::printf("  %9s %11s %9s %11s %11s %11s %11s  %9s %9s\n", "eta", "SGD chains", "+-", "exact SGD", "SDE (FP)",
                     "SDE closed", "Lyapunov", "SGD/FP-1", "exact/SDE-1");
         for (const auto& r : sweep) {
-            const double ex = linear ? r.exact.trace() : std::nan(""), sde = linear ? r.sde.trace() : std::nan("");
-            std::printf("  %9.4g %11.4e %9.2e %11.4e %11.4e %11.4e %11.4e  %9.4f %9.4f\n", r.eta, r.sgd.trace(), r.se_trace,
-                        ex, r.fp.trace(), sde, r.lyap.trace(), r.sgd.trace() / r.fp.trace() - 1.0, ex / sde - 1.0);
+            char ex[16] = "-", sde[16] = "-", gap[16] = "-";  // the closed forms exist for linear regression only
+            if (linear) {
+                std::snprintf(ex, sizeof ex, "%.4e", r.exact.trace());
+                std::snprintf(sde, sizeof sde, "%.4e", r.sde.trace());
+                std::snprintf(gap, sizeof gap, "%.4f", r.exact.trace() / r.sde.trace() - 1.0);
+            }
+            std::printf("  %9.4g %11.4e %9.2e %11s %11.4e %11s %11.4e  %9.4f %9s\n", r.eta, r.sgd.trace(), r.se_trace, ex,
+                        r.fp.trace(), sde, r.lyap.trace(), r.sgd.trace() / r.fp.trace() - 1.0, gap);
         }
     }
     std::printf("\n  wrote %s (/snapshots: FP density at t = k eta_bar; /sgd: histograms, moments, comparisons)\n", out.c_str());
