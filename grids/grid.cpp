@@ -1,6 +1,7 @@
 #include "grid.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <unistd.h>
 
@@ -54,10 +55,13 @@ void validate(const Grid& g) {
     // A run holds about 16 state-sized vectors (state, stepper stages, face coefficients).
     const double need = n * 8.0 * 16.0;
     const double have = physical_memory_bytes();
-    if (need > 0.8 * have)
-        throw InputError("grid.cells: " + std::to_string(static_cast<long long>(n)) + " cells need about " +
-                         std::to_string(static_cast<long long>(need / 1e9)) + " GB, more than this machine's " +
-                         std::to_string(static_cast<long long>(have / 1e9)) + " GB; use fewer cells");
+    if (need > 0.8 * have) {
+        // %.3g, not a cast to an integer: n can be up to 1e36 (undefined behaviour; found by UBSan).
+        char msg[200];
+        std::snprintf(msg, sizeof msg, "grid.cells: %.3g cells need about %.3g GB, more than this machine's %.3g GB; use fewer cells",
+                      n, need / 1e9, have / 1e9);
+        throw InputError(msg);
+    }
 }
 
 }  // namespace fpsolve

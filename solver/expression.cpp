@@ -21,23 +21,32 @@ struct Expression::Impl {
     Function function;  // when set, used instead of the parser
 
     void compile(const std::string& where) {
-        parser.DefineConst("pi", std::numbers::pi);
-        parser.DefineConst("e", std::numbers::e);
-        for (const auto& [name, value] : parameters) parser.DefineConst(name, value);
-        for (std::size_t a = 0; a < variables.size(); ++a) parser.DefineVar(variables[a], &x[a]);
-        parser.DefineVar("t", &t);
+        // Messages quote the formula, cut short: muParser takes up to 20000 characters.
+        const std::string shown = text.size() <= 80 ? text : text.substr(0, 77) + "...";
         try {
+            // Inside the try: muParser refuses names longer than 100 characters or that clash with its
+            // built-ins such as _pi (they escaped as mu::ParserError; tests/fuzz_regressions/hand-*).
+            parser.DefineConst("pi", std::numbers::pi);
+            parser.DefineConst("e", std::numbers::e);
+            for (const auto& [name, value] : parameters) parser.DefineConst(name, value);
+            for (std::size_t a = 0; a < variables.size(); ++a) parser.DefineVar(variables[a], &x[a]);
+            parser.DefineVar("t", &t);
             parser.SetExpr(text);
             const auto used = parser.GetUsedVar();  // throws on unknown names and syntax errors
             uses_time = used.count("t") > 0;
             for (const auto& v : variables) uses_space = uses_space || used.count(v) > 0;
             const double probe = parser.Eval();
+            // "x, 2" is two formulas; muParser would silently keep the last one.
+            if (parser.GetNumResults() != 1)
+                throw InputError(where + ": cannot use \"" + shown + "\": it gives " +
+                                 std::to_string(parser.GetNumResults()) +
+                                 " comma-separated values, expected one formula (a list of formulas is a TOML list)");
             if (!uses_time && !uses_space) {
                 constant_value = probe;
                 folded = true;
             }
         } catch (const mu::Parser::exception_type& e) {
-            throw InputError(where + ": cannot use \"" + text + "\": " + e.GetMsg());
+            throw InputError(where + ": cannot use \"" + shown + "\": " + e.GetMsg());
         }
     }
 };
