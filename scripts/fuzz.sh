@@ -25,5 +25,5 @@ mkdir -p "$corpus" "$build/findings"
 cp data/scenarios/*.toml tests/fuzz_regressions/* "$corpus"/ 2>/dev/null || true
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-"$build/bin/fuzz_config" "$corpus" -runs="$runs" -dict=fuzz/toml.dict -max_len=4096 -timeout=20 \
+"$build/bin/fuzz_config" "$corpus" -runs="$runs" -dict=fuzz/toml.dict -max_len=1024 -timeout=20 \
     -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$build/findings/"
