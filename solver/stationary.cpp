@@ -13,6 +13,8 @@
 #include <cmath>
 #include <string>
 
+#include "reference.hpp"
+
 namespace fpsolve {
 
 using SparseMatrix = Eigen::SparseMatrix<double>;
@@ -80,7 +82,7 @@ double relative_residual(const SparseMatrix& a, const Eigen::VectorXd& p) {
     return scale > 0.0 ? (a * p).cwiseAbs().maxCoeff() / scale : 0.0;
 }
 
-FactorisedGenerator::FactorisedGenerator(SparseMatrix a, double cell_volume, bool conserves_mass)
+FactorisedGenerator::FactorisedGenerator(SparseMatrix a, double cell_volume, bool conserves_mass, Eigen::Index pin_hint)
     : impl_(std::make_unique<Impl>()), a_(std::move(a)), volume_(cell_volume), conserves_(conserves_mass) {
     const Eigen::Index n = a_.rows();
     if (!conserves_) {
@@ -89,11 +91,11 @@ FactorisedGenerator::FactorisedGenerator(SparseMatrix a, double cell_volume, boo
         return;
     }
     // Pin the cell with the largest steady density: a pinned value far below the others would make the
-    // pinned system ill-conditioned. The first guess is the middle cell; if the steady state is small
-    // there, factorise again pinning its maximum.
+    // pinned system ill-conditioned. The first guess is the hint (or the middle index); if the steady state
+    // is small there, factorise again pinning its maximum.
     const double scale = std::max(inf_norm(a_), 1e-300);
     impl_->pin_scale = scale;
-    pinned_ = n / 2;
+    pinned_ = pin_hint >= 0 && pin_hint < n ? pin_hint : n / 2;
     for (int attempt = 0; attempt < 2; ++attempt) {
         impl_->m = pinned_matrix(a_, pinned_, scale);
         factorise(impl_->lu, impl_->m);
@@ -197,7 +199,11 @@ StationaryResult solve_stationary(const FokkerPlanckOperator& op, const Stationa
 
     StationaryResult r;
     r.absorbing = absorbing;
-    FactorisedGenerator gen(op.matrix(0.0), g.cell_volume(), !absorbing);
+    // Pin the grid's centre cell, or the minimum of the potential when there is one.
+    Index hint = 0;
+    for (int a = 0; a < g.dims; ++a) hint = hint * g.cells[a] + g.cells[a] / 2;
+    if (op.problem().potential) potential_at_centres(op.problem()).minCoeff(&hint);
+    FactorisedGenerator gen(op.matrix(0.0), g.cell_volume(), !absorbing, hint);
     const SparseMatrix& a = gen.matrix();
     if (!absorbing) {
         r.density = gen.steady_state();

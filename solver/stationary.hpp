@@ -56,9 +56,11 @@ struct StationaryResult {
 // The factorised generator, shared by the steady-state solve, the spectrum and the MFPT.
 class FactorisedGenerator {
 public:
-    // `conserves_mass`: A has zero column sums (no absorbing wall). Throws RunError if the
-    // factorisation fails (a generator with more than one steady state, e.g. without noise).
-    FactorisedGenerator(Eigen::SparseMatrix<double> a, double cell_volume, bool conserves_mass);
+    // `conserves_mass`: A has zero column sums (no absorbing wall). `pin_hint`: a cell where the steady
+    // density is likely large (default: the middle index). Throws RunError if the factorisation fails
+    // (a generator with more than one steady state, e.g. without noise).
+    FactorisedGenerator(Eigen::SparseMatrix<double> a, double cell_volume, bool conserves_mass,
+                        Eigen::Index pin_hint = -1);
     ~FactorisedGenerator();
     FactorisedGenerator(const FactorisedGenerator&) = delete;
     FactorisedGenerator& operator=(const FactorisedGenerator&) = delete;
