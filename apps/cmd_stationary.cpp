@@ -107,6 +107,9 @@ int stationary_command(const StationaryCommandOptions& o) {
     }
     writer.set_status("complete");
 
+    if (absorbing && !(r.escape_rate > 1e-13 * r.spectral_gap) && !o.out.quiet)
+        std::fprintf(stderr, "fpsolve: warning: the escape rate %.3g is at the round-off level of the generator: the "
+                             "walls are practically never reached; the MFPT is not resolved\n", r.escape_rate);
     if (r.residual > 1e-8 && !o.out.quiet)
         std::fprintf(stderr, "fpsolve: warning: the steady state's relative residual is %.2e; it may not be unique\n",
                      r.residual);
