@@ -193,6 +193,9 @@ int flux_command(const FluxOptions& o) {
         double hmin = HUGE_VAL;
         for (int a = 0; a < s.dims; ++a) hmin = std::min(hmin, info.grid.spacing(a));
         s.fd_step = hmin;
+        // The cubic interpolant has kinks at the centres: adaptive quadrature converges only algebraically there.
+        s.quadrature_tolerance = 1e-9;
+        s.quadrature_depth = 10;
         description = o.file + ", snapshot " + std::to_string(k) + " (t = " + std::to_string(t_snapshot) + ")";
     } else {
         s.dims = o.at.empty() ? 1 : static_cast<int>(o.at.size());
@@ -296,12 +299,12 @@ int flux_command(const FluxOptions& o) {
     int axis = -1;
     for (int a = 0; a < d; ++a)
         if (std::abs(std::abs(s.normal[a]) - 1.0) < 1e-12) axis = a;
-    const double rate = der.mu.dot(s.normal) * der.p - 0.5 * der.normal_gradient;
+    double rate = der.mu.dot(s.normal) * der.p - 0.5 * der.normal_gradient;  // per unit time, at the point
     struct SchemeRow {
         double h, flux, error;
     };
     std::vector<SchemeRow> scheme_rows;
-    double face_position = std::nan("");
+    Point face_centre = s.x;
     if (axis >= 0) {
         const double sign = s.normal[axis];
         if (cells) {  // the solver's own cell values at the face nearest to the point
@@ -315,7 +318,7 @@ int flux_command(const FluxOptions& o) {
                     const Index i = std::clamp<Index>(static_cast<Index>(std::floor((s.x[a] - g.lower[a]) / g.spacing(a))), 0, g.cells[a] - 1);
                     face[a] = g.centre(a, i);
                 }
-            face_position = face[axis];
+            face_centre = face;
             Vector3 hv = Vector3::Ones();
             for (int a = 0; a < d; ++a) hv[a] = g.spacing(a);
             const Eigen::VectorXd& v = *cells;
@@ -332,6 +335,11 @@ int flux_command(const FluxOptions& o) {
             Vector3 mu_face = Vector3::Zero();
             if (s.drift) mu_face = s.drift(face);
             const double f = sign * scheme_face_flux(scheme, d, mu_face, s.diffusion, axis, face, hv, cell);
+            // The formula at the face's centre, which need not be the point.
+            FluxSetup at_face = s;
+            at_face.x = face;
+            const DensityDerivatives df = density_derivatives(at_face);
+            rate = df.mu.dot(s.normal) * df.p - 0.5 * df.normal_gradient;
             scheme_rows.push_back({hh, f, f - rate});
         } else {
             for (int k = 0; k < 4; ++k) {
@@ -389,7 +397,8 @@ int flux_command(const FluxOptions& o) {
             j["rows"].push_back(x);
         }
         j["scheme"] = {{"name", std::string(to_string(scheme))}, {"formula_rate", rate}, {"rows", nlohmann::json::array()}};
-        if (cells) j["scheme"]["face"] = num(face_position);
+        if (cells)
+            for (int a = 0; a < d; ++a) j["scheme"]["face"].push_back(face_centre[a]);
         for (std::size_t i = 0; i < scheme_rows.size(); ++i)
             j["scheme"]["rows"].push_back({{"h", scheme_rows[i].h},
                                            {"flux", scheme_rows[i].flux},
@@ -427,7 +436,7 @@ int flux_command(const FluxOptions& o) {
     } else {
         std::printf("\n  finite-volume face flux (%s scheme) vs n.mu p - 1/2 n^T D grad p = %.6e (per unit time)%s\n",
                     std::string(to_string(scheme)).c_str(), rate,
-                    cells ? (", at the face " + std::to_string(face_position) + " of the file's grid").c_str() : "");
+                    cells ? (", at the face " + join_point(face_centre, d) + " of the file's grid").c_str() : "");
         std::printf("  %-10s %-14s %-11s %s\n", "h", "F", "F - rate", "order");
         for (std::size_t i = 0; i < scheme_rows.size(); ++i)
             std::printf("  %-10.4g % -14.7e % -11.3e %s\n", scheme_rows[i].h, scheme_rows[i].flux, scheme_rows[i].error,

@@ -15,13 +15,10 @@ namespace fpsolve {
 namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
-constexpr double quad_tol = 1e-13;   // relative tolerance of the adaptive quadrature
-constexpr unsigned quad_depth = 18;
-
 template <class F>
-QuadratureValue gk(F f, double a, double b) {
+QuadratureValue gk(F f, double a, double b, double tol = 1e-13, unsigned depth = 18) {
     QuadratureValue q;
-    q.value = boost::math::quadrature::gauss_kronrod<double, 31>::integrate(f, a, b, quad_depth, quad_tol, &q.error);
+    q.value = boost::math::quadrature::gauss_kronrod<double, 31>::integrate(f, a, b, depth, tol, &q.error);
     return q;
 }
 
@@ -156,9 +153,10 @@ TransferRow transfer(const FluxSetup& s, double dt) {
         auto p = [&](double y) { return s.density({y, 0.0, 0.0}); };
         auto f_up = [&](double u) { const double y = x - sd * u; return p(y) * normal_cdf(-u + mu(y) * dt / sd); };
         auto f_down = [&](double u) { const double y = x + sd * u; return p(y) * normal_cdf(-u - mu(y) * dt / sd); };
-        const QuadratureValue up = gk(f_up, 0.0, inf);
-        const QuadratureValue down = gk(f_down, 0.0, inf);
-        const QuadratureValue net = gk([&](double u) { return f_up(u) - f_down(u); }, 0.0, inf);
+        const QuadratureValue up = gk(f_up, 0.0, inf, s.quadrature_tolerance, s.quadrature_depth);
+        const QuadratureValue down = gk(f_down, 0.0, inf, s.quadrature_tolerance, s.quadrature_depth);
+        const QuadratureValue net =
+            gk([&](double u) { return f_up(u) - f_down(u); }, 0.0, inf, s.quadrature_tolerance, s.quadrature_depth);
         row.up = sd * up.value;
         row.down = sd * down.value;
         row.net = sd * net.value;
@@ -211,8 +209,8 @@ TransferRow transfer(const FluxSetup& s, double dt) {
                     0.0, 1.0);
                 return normal_pdf(u) * (n_mu * dt + sq * wn * u) * g;
             };
-            const QuadratureValue up = gk(integrand, u0, inf);
-            const QuadratureValue down = gk(integrand, -inf, u0);
+            const QuadratureValue up = gk(integrand, u0, inf, s.quadrature_tolerance, s.quadrature_depth);
+            const QuadratureValue down = gk(integrand, -inf, u0, s.quadrature_tolerance, s.quadrature_depth);
             row.up += weight * up.value;
             row.down -= weight * down.value;
             row.quadrature_error += weight * (up.error + down.error);
@@ -250,7 +248,8 @@ MonteCarloValue monte_carlo_transfer(const FluxSetup& s, double dt, std::uint64_
         auto p = [&](double y) { return s.density({y, 0.0, 0.0}); };
         const double half = 8.0 * sd + 2.0 * std::abs(mu(x)) * dt;
         const double lo = x - half;
-        const double mass = gk(p, lo, x).value + gk(p, x, x + half).value;
+        const double mass = gk(p, lo, x, s.quadrature_tolerance, s.quadrature_depth).value +
+                            gk(p, x, x + half, s.quadrature_tolerance, s.quadrature_depth).value;
         if (!(mass > 0.0)) return {};
         double pmax = 0.0;
         for (int i = 0; i <= 800; ++i) pmax = std::max(pmax, p(lo + 2.0 * half * i / 800.0));

@@ -58,6 +58,8 @@ struct FluxSetup {
     Matrix3 diffusion = Matrix3::Identity();  // D (= sigma^2 in 1-D)
     DriftFn drift;                        // mu(x); empty: none
     double fd_step = 1e-2;                // step of the finite differences for p', p'''
+    double quadrature_tolerance = 1e-13;  // relative; a piecewise interpolant (a file's snapshot) needs a looser one
+    unsigned quadrature_depth = 18;       // Gauss–Kronrod bisections at most
 };
 
 // Derivatives of p at the point that the formulas use.
