@@ -316,11 +316,6 @@ int sgd_command(const SgdCommandOptions& o) {
     const double eta_bar = pb.eta_bar();
     check_noise(pb, "model (Sigma(Phi) on the grid)");
     FokkerPlanckOperator op(pb);
-    if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
-        std::fprintf(stderr,
-                     "fpsolve: warning: the gradient noise is too correlated for the 9-point stencil on this grid "
-                     "(ratio %.3g > 1); densities may dip below 0: choose h_y/h_x nearer sqrt(D_yy/D_xx)\n",
-                     op.cross_monotonicity_ratio());
 
     // Snapshot steps k_j (whole steps), times t_j = k_j eta_bar.
     std::vector<long> steps;
@@ -341,6 +336,11 @@ int sgd_command(const SgdCommandOptions& o) {
             throw InputError("--sweep-eta " + std::to_string(eta) + ": SGD has no stationary covariance at this rate "
                              "(eta too large for the curvature)");
     }
+    if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
+        std::fprintf(stderr,
+                     "fpsolve: warning: the gradient noise is too correlated for the 9-point stencil on this grid "
+                     "(ratio %.3g > 1); densities may dip below 0: choose h_y/h_x nearer sqrt(D_yy/D_xx)\n",
+                     op.cross_monotonicity_ratio());
     ChainSettings cs{s.rates, s.batch, s.seed, s.chains, s.threads, s.start, s.start_sd};
     SgdChains chains(*model, cs);
     DiagnosticsCalculator diagnostics(op, std::nullopt);
