@@ -43,6 +43,7 @@ int inspect_command(const InspectOptions& o) {
     j["has_reference"] = info.has_reference;
     j["has_current"] = info.has_current;
     j["has_stationary"] = info.has_stationary;
+    for (const auto& [name, value] : info.stationary) j["stationary"][name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
     auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     j["verdicts"] = {{"mass_drift", num(info.mass.empty() ? std::nan("") : mass_drift)},
                      {"final_mass", num(last_or_nan(info.mass))},
@@ -74,9 +75,15 @@ int inspect_command(const InspectOptions& o) {
     if (!info.l1_to_reference.empty())
         std::printf("  reference: final L1 %.3e, KL %.3e\n", info.l1_to_reference.back(),
                     last_or_nan(info.kl_to_reference));
+    else if (info.has_reference)
+        std::printf("  reference: /reference/density (closed form)\n");
     else
         std::printf("  reference: none\n");
-    if (info.has_stationary) std::printf("  stationary: /stationary holds a steady state\n");
+    if (info.has_stationary) {
+        std::printf("  stationary:");
+        for (const auto& [name, value] : info.stationary) std::printf(" %s %.3e", name.c_str(), value);
+        std::printf("\n");
+    }
     return 0;
 }
 

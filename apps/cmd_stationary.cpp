@@ -18,6 +18,7 @@
 #include "reference.hpp"
 #include "snapshot_file.hpp"
 #include "stationary.hpp"
+#include "xdmf.hpp"
 
 namespace fpsolve {
 
@@ -106,6 +107,7 @@ int stationary_command(const StationaryCommandOptions& o) {
         writer.write_attribute("/stationary", "mfpt_from_initial", mfpt_initial);
     }
     writer.set_status("complete");
+    write_xdmf_or_warn(out);  // beside OUT.h5, for ParaView
 
     if (absorbing && !(r.escape_rate > 1e-13 * r.spectral_gap) && !o.out.quiet)
         std::fprintf(stderr, "fpsolve: warning: the escape rate %.3g is at the round-off level of the generator: the "

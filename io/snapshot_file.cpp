@@ -325,6 +325,15 @@ SnapshotFileInfo read_snapshot_file(const std::string& path) {
         read_if("/diagnostics/kl_to_reference", info.kl_to_reference);
         read_if("/diagnostics/min_density", info.min_density);
         read_if("/diagnostics/free_energy", info.free_energy);
+        if (info.has_stationary) {
+            h5::Handle st(H5Gopen2(file, "stationary", H5P_DEFAULT), "open /stationary");
+            for (const char* name : {"residual", "spectral_gap", "relaxation_time", "l1_to_reference",
+                                     "max_abs_current", "escape_rate", "mfpt_from_initial"})
+                if (h5::has_attribute(st, name)) {
+                    const auto v = h5::read_double_attribute(st, name);
+                    if (!v.empty()) info.stationary[name] = v.front();
+                }
+        }
     } catch (const std::exception& e) {
         throw InputError(path + ": damaged fpsolve file (" + e.what() + ")");
     }

@@ -8,6 +8,7 @@
 //   /reference        density [cells...]
 // Every append is flushed, so a crash leaves every written snapshot readable.
 #pragma once
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,7 @@ struct SnapshotFileInfo {
     std::vector<double> times;
     bool has_reference = false, has_current = false, has_stationary = false;
     std::vector<double> mass, l1_to_reference, kl_to_reference, min_density, free_energy;
+    std::map<std::string, double> stationary;  // the numeric attributes of /stationary
 };
 
 // Throws InputError if the file does not exist, is not HDF5, or is not an fpsolve file.
