@@ -167,6 +167,7 @@ int run_command(const RunOptions& o) {
         const std::string name = c.title.empty() ? (resuming ? out : o.config) : c.title;
         std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(), describe_grid(g).c_str(),
                     std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
+        if (!report.reason.empty()) std::printf("  integrator: %s\n", report.reason.c_str());
         if (resuming) std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
         std::printf("  t = %g: mass %.12f (change %.1e), min density %.2e\n", last.time, last.mass, last.mass - first.mass,
                     last.min_density);
