@@ -1,7 +1,7 @@
 // fpsolve: the Fokker–Planck equation of an SDE, solved on a finite-volume grid.
 //
 //   fpsolve run CONFIG.toml [-o OUT.h5] [--set key=value]... [--force] [--quiet]
-//   fpsolve inspect OUT.h5 [--json]
+//   fpsolve stationary | flux | sample | sgd | plot | inspect ... (see README.md)
 //
 // Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.
 #include <CLI/CLI.hpp>
@@ -30,16 +30,17 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("fpsolve ") + program_version);
     app.require_subcommand(1);
     app.footer("Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.\n"
-               "Run 'fpsolve COMMAND --help' for a command's options.");
+               "Run 'fpsolve COMMAND --help' for a command's options. Example:\n"
+               "  fpsolve run data/scenarios/double-well.toml -o dw.h5 && fpsolve inspect dw.h5\n");
 
     std::vector<CommandEntry> commands;
     commands.push_back(register_run(app));
-    commands.push_back(register_inspect(app));
     commands.push_back(register_stationary(app));
-    commands.push_back(register_sgd(app));
-    commands.push_back(register_plot(app));
     commands.push_back(register_flux(app));
     commands.push_back(register_sample(app));
+    commands.push_back(register_sgd(app));
+    commands.push_back(register_plot(app));
+    commands.push_back(register_inspect(app));
 
     try {
         app.parse(argc, argv);
