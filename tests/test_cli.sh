@@ -168,10 +168,14 @@ assert err < 1e-6, err
 assert len(b["diagnostics/mass"]) == 11
 PY
 # Resume after an interrupt appends to the same file and completes it; a second resume has nothing to do.
-"$fp" run --resume long.h5 --quiet --set time.end=0.06 --set time.snapshots=7 || fail "resume after interrupt"
-/usr/bin/python3 -c 'import h5py; f=h5py.File("long.h5","r"); assert f.attrs["status"]=="complete"; assert abs(f["snapshots/time"][-1]-0.06)<1e-12' \
+# (two more snapshot intervals of 0.01 after wherever the interrupt fell)
+last=$(/usr/bin/python3 -c 'import h5py; print(round(h5py.File("long.h5","r")["snapshots/time"][-1], 6))')
+end=$(/usr/bin/python3 -c "print(round($last + 0.02, 6))")
+count=$(/usr/bin/python3 -c "print(int(round($end / 0.01)) + 1)")
+"$fp" run --resume long.h5 --quiet --set time.end="$end" --set time.snapshots="$count" || fail "resume after interrupt"
+/usr/bin/python3 -c "import h5py; f=h5py.File('long.h5','r'); assert f.attrs['status']=='complete'; assert abs(f['snapshots/time'][-1]-$end)<1e-9" \
     || fail "resumed interrupted file is not complete"
-"$fp" run --resume long.h5 --quiet --set time.end=0.06 --set time.snapshots=7 || fail "resume with nothing left to do"
+"$fp" run --resume long.h5 --quiet --set time.end="$end" --set time.snapshots="$count" || fail "resume with nothing left to do"
 expect_bad "resume of a missing file" run --resume nothing.h5
 expect_bad "resume with a new grid" run --resume half.h5 --set 'grid.cells=[80]'
 

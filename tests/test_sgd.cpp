@@ -13,7 +13,7 @@ namespace {
 
 std::string source_dir() {
     const char* s = std::getenv("FPSOLVE_SOURCE");
-    return s ? s : "..";
+    return s ? s : FPSOLVE_SOURCE_DIR;
 }
 
 const DataSet& diabetes() {
