@@ -10,6 +10,7 @@
 
 #include "common.hpp"
 #include "snapshot_file.hpp"
+#include "subnormals.hpp"
 
 namespace {
 
@@ -22,6 +23,7 @@ int fail(int code, const std::string& what) {
 
 int main(int argc, char** argv) {
     using namespace fpsolve;
+    flush_subnormals_to_zero();  // also for the steppers' vector operations (subnormals.hpp)
     CLI::App app{
         "fpsolve: evolves the density p(x, t) of the SDE dX = mu dt + B dW under its Fokker-Planck equation\n"
         "dp/dt = -div(mu p - 1/2 D grad p), D = B B^T, on a finite-volume grid, and checks it against theory.\n"

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "face_flux.hpp"
+#include "subnormals.hpp"
 
 namespace fpsolve {
 
@@ -154,6 +155,42 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
     }
 }
 
+namespace {
+
+// One face-coefficient set of a strided axis for one row: lower face (al, bl, neighbour pl) and upper face
+// (ah, bh, neighbour ph), all indexed by the position j along the row.
+struct StridedRow {
+    const double *al, *bl, *pl, *ah, *bh, *ph;
+};
+
+// The interior of one row: j = 1 .. n-2, no branches. The pointers are copied into restrict-qualified
+// locals so that the compiler vectorises (a plain loop over an array of pointers does not: it measured
+// ~3x slower at 1024^2).
+template <int Strided>
+void row_interior(Index n, const StridedRow* s, const double* __restrict a, const double* __restrict b,
+                  const double* __restrict pc, double* __restrict out) {
+    if constexpr (Strided == 0) {
+        for (Index j = 1; j + 1 < n; ++j)
+            out[j] = a[j - 1] * pc[j - 1] - (b[j - 1] + a[j]) * pc[j] + b[j] * pc[j + 1];
+    } else if constexpr (Strided == 1) {
+        const double *__restrict al = s[0].al, *__restrict bl = s[0].bl, *__restrict pl = s[0].pl;
+        const double *__restrict ah = s[0].ah, *__restrict bh = s[0].bh, *__restrict ph = s[0].ph;
+        for (Index j = 1; j + 1 < n; ++j)
+            out[j] = al[j] * pl[j] + bh[j] * ph[j] + a[j - 1] * pc[j - 1] + b[j] * pc[j + 1] -
+                     (bl[j] + ah[j] + b[j - 1] + a[j]) * pc[j];
+    } else {
+        const double *__restrict al = s[0].al, *__restrict bl = s[0].bl, *__restrict pl = s[0].pl;
+        const double *__restrict ah = s[0].ah, *__restrict bh = s[0].bh, *__restrict ph = s[0].ph;
+        const double *__restrict al1 = s[1].al, *__restrict bl1 = s[1].bl, *__restrict pl1 = s[1].pl;
+        const double *__restrict ah1 = s[1].ah, *__restrict bh1 = s[1].bh, *__restrict ph1 = s[1].ph;
+        for (Index j = 1; j + 1 < n; ++j)
+            out[j] = al[j] * pl[j] + bh[j] * ph[j] + al1[j] * pl1[j] + bh1[j] * ph1[j] + a[j - 1] * pc[j - 1] +
+                     b[j] * pc[j + 1] - (bl[j] + ah[j] + bl1[j] + ah1[j] + b[j - 1] + a[j]) * pc[j];
+    }
+}
+
+}  // namespace
+
 // Gather form: every cell sums its own face fluxes, so rows are independent and dp is written once.
 // The strided axes (all but the last) get row pointers chosen once per row, with the walls mapped to
 // a zero row, so the inner loop over the contiguous axis has no branches.
@@ -169,31 +206,37 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
     // Rows are independent and each writes only its own dp: threads split them statically, and the result
     // does not depend on the thread count (no reductions). Small grids stay on one thread.
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (rows * n >= 65536)
+#pragma omp parallel if (rows * n >= 65536)
+#endif
+    {
+    const SubnormalsAreZero ftz;  // per thread: the far tails of a density are subnormal (subnormals.hpp)
+#ifdef _OPENMP
+#pragma omp for schedule(static)
 #endif
     for (Index r = 0; r < rows; ++r) {
         const Index c0 = r * n;
         const auto idx = g.unravel(c0);
-        const double *al[2], *bl[2], *pl[2], *ah[2], *bh[2], *ph[2];
+        StridedRow sr[2 > Strided ? 2 : Strided];
         for (int a = 0; a < Strided; ++a) {
             const Index s = g.stride(a), na = g.cells[a];
             const double* A = c.a[a].data();
             const double* B = c.b[a].data();
-            ah[a] = A + c0;
-            bh[a] = B + c0;
+            StridedRow& row = sr[a];
+            row.ah = A + c0;
+            row.bh = B + c0;
             if (idx[a] + 1 < na)
-                ph[a] = p + c0 + s;
+                row.ph = p + c0 + s;
             else if (g.boundary[a] == Boundary::periodic)
-                ph[a] = p + c0 - (na - 1) * s;
+                row.ph = p + c0 - (na - 1) * s;
             else
-                ph[a] = zeros;  // b = 0 on the wall
+                row.ph = zeros;  // b = 0 on the wall
             if (idx[a] > 0) {
-                al[a] = A + c0 - s, bl[a] = B + c0 - s, pl[a] = p + c0 - s;
+                row.al = A + c0 - s, row.bl = B + c0 - s, row.pl = p + c0 - s;
             } else if (g.boundary[a] == Boundary::periodic) {
                 const Index off = c0 + (na - 1) * s;
-                al[a] = A + off, bl[a] = B + off, pl[a] = p + off;
+                row.al = A + off, row.bl = B + off, row.pl = p + off;
             } else {
-                al[a] = zeros, bl[a] = c.wall[a].data() + c0, pl[a] = zeros;
+                row.al = zeros, row.bl = c.wall[a].data() + c0, row.pl = zeros;
             }
         }
         const double* A = c.a[last].data() + c0;
@@ -203,7 +246,7 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
         auto strided = [&](Index j) {
             double f = 0.0;
             for (int a = 0; a < Strided; ++a)
-                f += al[a][j] * pl[a][j] - (bl[a][j] + ah[a][j]) * pc[j] + bh[a][j] * ph[a][j];
+                f += sr[a].al[j] * sr[a].pl[j] - (sr[a].bl[j] + sr[a].ah[j]) * pc[j] + sr[a].bh[j] * sr[a].ph[j];
             return f;
         };
         auto edge = [&](Index j) {
@@ -223,9 +266,9 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
             out[j] = strided(j) + lo - hi;
         };
         edge(0);
-        for (Index j = 1; j + 1 < n; ++j)
-            out[j] = strided(j) + A[j - 1] * pc[j - 1] - (B[j - 1] + A[j]) * pc[j] + B[j] * pc[j + 1];
+        row_interior<Strided>(n, sr, A, B, pc, out);
         if (n > 1) edge(n - 1);
+    }
     }
 }
 
