@@ -1,6 +1,8 @@
 // bench_speed: how fast fpsolve is on this machine, in one run (issue 6). Not a test: nothing is asserted.
 //
-//   1. memory bandwidth: STREAM triad a = b + s c over 3 x 128 MiB (24 bytes per element counted)
+//   1. memory bandwidth: STREAM triad a = b + s c (24 bytes per element counted), twice: over 3 x 128 MiB
+//      (main memory) and over the same footprint as the right-hand side's arrays (on this machine class
+//      the 1024^2 working set, 48 MiB, stays in the last-level cache: that bandwidth is its roofline)
 //   2. right-hand side throughput on a 1024^2 double well, cells/s, and its fraction of the roofline
 //      bandwidth / 48 B per cell: a 2-D cell reads p (8 B; its neighbours come from cache), the face
 //      coefficients a_x, b_x, a_y, b_y (4 x 8 B) and writes dp/dt (8 B), STREAM's convention (no
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <numbers>
@@ -31,6 +34,7 @@
 #include "initial_density.hpp"
 #include "integrator.hpp"
 #include "reference.hpp"
+#include "subnormals.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -197,12 +201,14 @@ const char* name(Integrator i) { return std::string_view(to_string(i)).data(); }
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool quick = false, scale = false;
+    flush_subnormals_to_zero();  // as the fpsolve app does
+    bool quick = false, scale = false, rhs_only = false;
     for (int k = 1; k < argc; ++k) {
         if (!std::strcmp(argv[k], "--quick")) quick = true;
         else if (!std::strcmp(argv[k], "--scale")) scale = true;
+        else if (!std::strcmp(argv[k], "--rhs")) rhs_only = true;
         else {
-            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale]\n");
+            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale] [--rhs]\n");
             return 2;
         }
     }
@@ -214,20 +220,29 @@ int main(int argc, char** argv) {
                 threads == 1 ? "" : "s");
 
     // 1. Bandwidth.
+    // The right-hand side touches 6 arrays of N doubles (p, dp, 4 coefficients): the same footprint as a
+    // triad over 3 arrays of 2N.
+    const int rhs_n = quick ? 256 : 1024;
     const std::size_t triad_n = quick ? (std::size_t{1} << 22) : (std::size_t{1} << 24);
-    const double bw = triad_bandwidth(triad_n, quick ? 5 : 10);
-    std::printf("1. STREAM triad, 3 x %zu MiB: %.2f GB/s (best of %d)\n", triad_n * 8 >> 20, bw * 1e-9, quick ? 5 : 10);
+    const std::size_t triad_ws = 2 * static_cast<std::size_t>(rhs_n) * static_cast<std::size_t>(rhs_n);
+    const int reps = quick ? 5 : 10;
+    const double bw_dram = triad_bandwidth(triad_n, reps);
+    const double bw = triad_bandwidth(triad_ws, 4 * reps);
+    std::printf("1. STREAM triad, 3 x %zu MiB: %.2f GB/s (best of %d; main memory)\n", triad_n * 8 >> 20, bw_dram * 1e-9,
+                reps);
+    std::printf("   STREAM triad, 3 x %.0f MiB: %.2f GB/s (best of %d; the right-hand side's footprint)\n",
+                static_cast<double>(triad_ws * 8) / 1048576.0, bw * 1e-9, 4 * reps);
 
     // 2. Right-hand side throughput.
     {
-        const int n = quick ? 256 : 1024;
+        const int n = rhs_n;
         reset_peak();
         const Config c = double_well({n, n});
         const FokkerPlanckOperator op(c.problem);
         State p = initial_state(op.grid(), c.problem.initial), dp(p.size());
         op(p, dp, 0.0);  // assembles the coefficients
         std::vector<double> times;
-        for (int r = 0; r < (quick ? 10 : 40); ++r) {
+        for (int r = 0; r < (quick ? 10 : (std::getenv("BENCH_REPS") ? std::atoi(std::getenv("BENCH_REPS")) : 200)); ++r) {
             const double t0 = now();
             op(p, dp, 0.0);
             times.push_back(now() - t0);
@@ -240,8 +255,12 @@ int main(int argc, char** argv) {
                     cells / med * 1e-6, cells / best * 1e-6);
         std::printf("   roofline %.2f GB/s / 48 B per cell = %.0f M cells/s: median %.0f%%, best %.0f%% of it\n",
                     bw * 1e-9, roof * 1e-6, 100.0 * cells / med / roof, 100.0 * cells / best / roof);
+        std::printf("   (main-memory roofline %.0f M cells/s: median %.0f%% of it)\n", bw_dram / 48.0 * 1e-6,
+                    100.0 * cells / med / (bw_dram / 48.0));
         std::printf("   peak memory (operator, state, derivative): %.0f B per cell\n", peak_bytes() / cells);
     }
+
+    if (rhs_only) return 0;
 
     // 3. Time to stationarity.
     std::printf("\n3. double well L = sum (x_a^2 - 1)^2, noise 1.5, to L1 < 1e-6 of Gibbs (rtol 1e-6, atol 1e-12)\n");
