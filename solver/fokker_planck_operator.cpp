@@ -1,7 +1,9 @@
 #include "fokker_planck_operator.hpp"
 
 #include <cmath>
+#include <limits>
 
+#include "errors.hpp"
 #include "face_flux.hpp"
 #include "subnormals.hpp"
 
@@ -153,6 +155,20 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
             }
         }
     }
+    if (!c.cross.empty() && n > std::numeric_limits<int>::max())
+        throw InputError("correlated noise on a grid of more than 2^31 cells is not supported: use fewer cells");
+    std::vector<Eigen::Triplet<double, int>> triplets;
+    triplets.reserve(c.cross.size() * 16);
+    for (const Cross& cr : c.cross)
+        for (int q = 0; q < cr.n; ++q) {
+            const auto k = static_cast<std::size_t>(q);
+            const int col = static_cast<int>(cr.idx[k]);
+            triplets.emplace_back(static_cast<int>(cr.lower), col, -cr.w[k]);
+            triplets.emplace_back(static_cast<int>(cr.upper), col, cr.w[k]);
+        }
+    c.cross_rows.resize(static_cast<int>(n), static_cast<int>(n));
+    c.cross_rows.setFromTriplets(triplets.begin(), triplets.end());
+    c.cross_rows.makeCompressed();
 }
 
 namespace {
@@ -202,6 +218,10 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
     const Index rows = g.size() / n;
     const bool periodic = g.boundary[last] == Boundary::periodic;
     const double* zeros = zeros_.data();
+    const bool has_cross = c.cross_rows.nonZeros() > 0;
+    const int* cross_start = has_cross ? c.cross_rows.outerIndexPtr() : nullptr;
+    const int* cross_col = has_cross ? c.cross_rows.innerIndexPtr() : nullptr;
+    const double* cross_values = has_cross ? c.cross_rows.valuePtr() : nullptr;
 
     // Rows are independent and each writes only its own dp: threads split them statically, and the result
     // does not depend on the thread count (no reductions). Small grids stay on one thread.
@@ -268,6 +288,13 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
         edge(0);
         row_interior<Strided>(n, sr, A, B, pc, out);
         if (n > 1) edge(n - 1);
+        if (cross_values != nullptr) {
+            for (Index j = 0; j < n; ++j) {
+                double f = 0.0;
+                for (int k = cross_start[c0 + j]; k < cross_start[c0 + j + 1]; ++k) f += cross_values[k] * p[cross_col[k]];
+                out[j] += f;
+            }
+        }
     }
     }
 }
@@ -279,12 +306,6 @@ void FokkerPlanckOperator::operator()(const State& p, State& dpdt, double t) con
         case 1: apply_diagonal<0>(c, p.data(), dpdt.data()); break;
         case 2: apply_diagonal<1>(c, p.data(), dpdt.data()); break;
         default: apply_diagonal<2>(c, p.data(), dpdt.data()); break;
-    }
-    for (const Cross& cr : c.cross) {
-        double f = 0.0;
-        for (int q = 0; q < cr.n; ++q) f += cr.w[static_cast<std::size_t>(q)] * p[cr.idx[static_cast<std::size_t>(q)]];
-        dpdt[cr.lower] -= f;
-        dpdt[cr.upper] += f;
     }
 }
 

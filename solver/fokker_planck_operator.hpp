@@ -62,7 +62,10 @@ private:
         // non-periodic axis that face is the wall: upper[a] = outflow coefficient, lower... = 0.
         std::array<std::vector<double>, 3> a, b;
         std::array<std::vector<double>, 3> wall;  // lower wall of cells with i_a = 0: F = -wall * p
-        std::vector<Cross> cross;
+        std::vector<Cross> cross;     // per face: for matrix(), cell_current(), outflux()
+        // The same terms gathered per cell (row-major: row c = what the cross fluxes add to dp_c), so that the
+        // hot loop reads each cell's row once, in parallel and in a fixed order (no scatter).
+        Eigen::SparseMatrix<double, Eigen::RowMajor, int> cross_rows;
         double cross_ratio = 0.0;
         double t = 0.0;
         bool ready = false;
