@@ -11,7 +11,8 @@
 //      double well at several grid sizes with each integrator (runs whose explicit step count would
 //      exceed a budget are skipped and say so)
 //   4. 2-D Ornstein–Uhlenbeck with correlated noise to t = 1 on 64^2, 128^2, 256^2: wall time and the L1
-//      error against the exact Gaussian (mean e^{-At} m0, covariance from C' = -AC - CA^T + D)
+//      error against the cell averages of the exact Gaussian (mean e^{-At} m0, covariance from
+//      C' = -AC - CA^T + D)
 //   5. peak resident memory per cell of each phase (getrusage after resetting the high-water mark)
 //
 //   build/bin/bench_speed            the full run (about 10 minutes on 2 cores)
@@ -187,13 +188,13 @@ double ou_error(const Config& c, const State& p, double end) {
     const Grid& g = c.problem.grid;
     const Eigen::Matrix2d inv = cov.inverse();
     const double norm = 1.0 / (2.0 * std::numbers::pi * std::sqrt(cov.determinant()));
-    double err = 0.0;
-    for (Index k = 0; k < g.size(); ++k) {
-        const Point x = g.centre_of(k);
+    // The finite-volume state holds cell averages (the initial one is Gauss-quadrature averaged too), so the
+    // exact solution is averaged the same way; point values at the centres would add h^2/24 Laplacian p.
+    const Eigen::VectorXd exact = cell_averages(g, [&](const Point& x) {
         const Eigen::Vector2d y(x[0] - m[0], x[1] - m[1]);
-        err += std::abs(p[k] - norm * std::exp(-0.5 * y.dot(inv * y)));
-    }
-    return err * g.cell_volume();
+        return norm * std::exp(-0.5 * y.dot(inv * y));
+    });
+    return (p - exact).cwiseAbs().sum() * g.cell_volume();
 }
 
 const char* name(Integrator i) { return std::string_view(to_string(i)).data(); }
@@ -202,13 +203,18 @@ const char* name(Integrator i) { return std::string_view(to_string(i)).data(); }
 
 int main(int argc, char** argv) {
     flush_subnormals_to_zero();  // as the fpsolve app does
-    bool quick = false, scale = false, rhs_only = false;
+    bool quick = false, scale = false, rhs_only = false, ou_only = false;
+    double ou_rtol = 1e-6;
+    int only_grid = 0;  // --grid N: section 3 for one N^2 grid only
     for (int k = 1; k < argc; ++k) {
         if (!std::strcmp(argv[k], "--quick")) quick = true;
         else if (!std::strcmp(argv[k], "--scale")) scale = true;
         else if (!std::strcmp(argv[k], "--rhs")) rhs_only = true;
+        else if (!std::strcmp(argv[k], "--ou")) ou_only = true;
+        else if (!std::strcmp(argv[k], "--grid") && k + 1 < argc) only_grid = std::atoi(argv[++k]);
+        else if (!std::strcmp(argv[k], "--ou-rtol") && k + 1 < argc) ou_rtol = std::atof(argv[++k]);
         else {
-            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale] [--rhs]\n");
+            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale] [--rhs] [--ou] [--ou-rtol R] [--grid N]\n");
             return 2;
         }
     }
@@ -263,6 +269,7 @@ int main(int argc, char** argv) {
     if (rhs_only) return 0;
 
     // 3. Time to stationarity.
+    if (!ou_only) {
     std::printf("\n3. double well L = sum (x_a^2 - 1)^2, noise 1.5, to L1 < 1e-6 of Gibbs (rtol 1e-6, atol 1e-12)\n");
     std::printf("   %-10s %-9s %9s %8s %9s  %s\n", "grid", "stepper", "wall [s]", "t", "B/cell", "note");
     std::vector<std::vector<int>> grids;
@@ -270,6 +277,7 @@ int main(int argc, char** argv) {
         grids = {{200}, {32, 32}, {64, 64}};
     else
         grids = {{400}, {1600}, {128, 128}, {256, 256}, {512, 512}, {1024, 1024}};
+    if (only_grid > 0) grids = {{only_grid, only_grid}};
     const double budget = quick ? 2e4 : 2e5;
     for (const auto& n : grids) {
         const Config c = double_well(n);
@@ -293,8 +301,12 @@ int main(int argc, char** argv) {
         }
     }
 
+    }
+    if (only_grid > 0) return 0;
+
     // 4. OU to t = 1.
-    std::printf("\n4. 2-D OU, mu = -A x, A = [[1,-.5],[.5,1]], D = [[.5,.15],[.15,.4]], to t = 1 (rtol 1e-6, atol 1e-10)\n");
+    std::printf("\n4. 2-D OU, mu = -A x, A = [[1,-.5],[.5,1]], D = [[.5,.15],[.15,.4]], to t = 1 (rtol %g, atol 1e-10)\n",
+                ou_rtol);
     std::printf("   %-8s %-9s %9s %10s %7s %7s %7s %9s\n", "grid", "stepper", "wall [s]", "L1 error", "steps", "rhs", "LU",
                 "B/cell");
     for (int n : quick ? std::vector<int>{32, 64} : std::vector<int>{64, 128, 256}) {
@@ -306,7 +318,7 @@ int main(int argc, char** argv) {
             TimeSettings ts;
             ts.times = {0.0, 1.0};
             ts.integrator = which;
-            ts.rtol = 1e-6;
+            ts.rtol = ou_rtol;
             ts.atol = 1e-10;
             const double t0 = now();
             const IntegrationReport r = integrate(op, p, ts, [](const State&, double) {});
