@@ -50,3 +50,48 @@ gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
     INFO("max |matrix-free - sparse| / sum |A_ij p_j| = " << diff);
     CHECK(diff <= 16.0 * 2.2e-16);
 }
+
+TEST_CASE("rkc runs are bitwise identical with 1 and 2 threads (the steppers' vector operations are threaded too)") {
+    const Config c = config_from(R"toml(
+[grid]
+lower = [-3.0, -3.0]
+upper = [3.0, 3.0]
+cells = [256, 256]
+[dynamics]
+drift = ["-x + 0.5*y", "-0.5*x - y"]
+noise = [[0.5, 0.15], [0.15, 0.4]]
+[initial]
+gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
+)toml");
+    const FokkerPlanckOperator op(c.problem);
+    for (Integrator which : {Integrator::rkc}) {
+        auto run = [&](int threads) {
+#ifdef _OPENMP
+            omp_set_num_threads(threads);
+#else
+            (void)threads;
+#endif
+            State p = initial_state(op.grid(), c.problem.initial);
+            TimeSettings ts;
+            ts.times = {0.0, 0.01, 0.02};
+            ts.integrator = which;
+            ts.rtol = 1e-5;
+            ts.atol = 1e-10;
+            std::vector<State> snaps;
+            integrate(op, p, ts, [&](const State& x, double) { snaps.push_back(x); });
+            return snaps;
+        };
+#ifdef _OPENMP
+        const int before = omp_get_max_threads();
+#endif
+        const auto one = run(1), two = run(2);
+#ifdef _OPENMP
+        omp_set_num_threads(before);
+#endif
+        REQUIRE(one.size() == 3);
+        REQUIRE(two.size() == 3);
+        INFO(to_string(which) << ": L1 change over the run " << (one[2] - one[0]).cwiseAbs().sum() * op.grid().cell_volume());
+        CHECK((one[2] - one[0]).cwiseAbs().maxCoeff() > 1e-3);  // the run did move the density
+        for (std::size_t k = 0; k < 3; ++k) CHECK((one[k] - two[k]).cwiseAbs().maxCoeff() == 0.0);
+    }
+}

@@ -25,6 +25,8 @@
 #include <string>
 #include <utility>
 
+#include "parallel_blocks.hpp"
+
 namespace fpsolve {
 
 template <class Method>
@@ -91,8 +93,12 @@ public:
     void calc_state(double t, state_type& x) const {
         const double h = h_old_;
         const double th = (t - t_old_) / h;
-        x = (1.0 - th) * x_old_ + th * x_ +
-            (th * (th - 1.0)) * ((1.0 - 2.0 * th) * (x_ - x_old_) + ((th - 1.0) * h) * f_old_ + (th * h) * f_);
+        x.resize(x_.size());
+        for_blocks(x_.size(), [&](Eigen::Index b, Eigen::Index m) {
+            x.segment(b, m) = (1.0 - th) * x_old_.segment(b, m) + th * x_.segment(b, m) +
+                              (th * (th - 1.0)) * ((1.0 - 2.0 * th) * (x_.segment(b, m) - x_old_.segment(b, m)) +
+                                                   ((th - 1.0) * h) * f_old_.segment(b, m) + (th * h) * f_.segment(b, m));
+        });
     }
 
     const state_type& current_state() const { return x_; }
@@ -103,13 +109,23 @@ public:
 
 private:
     double error_norm() const {
-        double sum = 0.0, negative = 0.0;
         const Eigen::Index n = x_.size();
-        for (Eigen::Index i = 0; i < n; ++i) {
-            const double e = est_[i] / (atol_ + rtol_ * std::max(std::abs(x_[i]), std::abs(x1_[i])));
-            sum += e * e;
-            negative = std::min(negative, x1_[i]);
-        }
+        // The sum of squares in fixed blocks (parallel_blocks.hpp: the same bits for any thread count); the
+        // most negative entry is a minimum, which does not depend on the order.
+        double negative = 0.0;
+        const double sum = sum_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
+            double s = 0.0, low = 0.0;
+            for (Eigen::Index i = b; i < b + m; ++i) {
+                const double e = est_[i] / (atol_ + rtol_ * std::max(std::abs(x_[i]), std::abs(x1_[i])));
+                s += e * e;
+                low = std::min(low, x1_[i]);
+            }
+#ifdef _OPENMP
+#pragma omp critical(fpsolve_error_norm)
+#endif
+            negative = std::min(negative, low);
+            return s;
+        });
         const double err = std::sqrt(sum / static_cast<double>(std::max<Eigen::Index>(n, 1)));
         return keep_positive_ && negative < -atol_ ? std::max(err, -negative / atol_) : err;
     }

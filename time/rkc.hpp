@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "parallel_blocks.hpp"
+
 namespace fpsolve {
 
 class RkcMethod {
@@ -59,8 +61,14 @@ public:
 
         double bjm1 = 1.0 / (4.0 * w0 * w0), bjm2 = bjm1;
         double mus = w1 * bjm1;
-        yjm2_ = y;
-        yjm1_ = y + (h * mus) * f0;
+        const Eigen::Index n = y.size();
+        yjm2_.resize(n);
+        yjm1_.resize(n);
+        y1.resize(n);
+        for_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
+            yjm2_.segment(b, m) = y.segment(b, m);
+            yjm1_.segment(b, m) = y.segment(b, m) + (h * mus) * f0.segment(b, m);
+        });
         double thjm2 = 0.0, thjm1 = mus;                    // c_j, the stage times (t + c_j h)
         double zjm1 = w0, zjm2 = 1.0, dzjm1 = 1.0, dzjm2 = 0.0, d2zjm1 = 0.0, d2zjm2 = 0.0;
         for (int j = 2; j <= s; ++j) {
@@ -73,7 +81,10 @@ public:
             const double nu = -bj / bjm2;
             mus = mu * w1 / w0;
             sys(yjm1_, fj_, t + h * thjm1);
-            y1 = mu * yjm1_ + nu * yjm2_ + (1.0 - mu - nu) * y + (h * mus) * (fj_ - ajm1 * f0);
+            for_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
+                y1.segment(b, m) = mu * yjm1_.segment(b, m) + nu * yjm2_.segment(b, m) + (1.0 - mu - nu) * y.segment(b, m) +
+                                   (h * mus) * (fj_.segment(b, m) - ajm1 * f0.segment(b, m));
+            });
             const double thj = mu * thjm1 + nu * thjm2 + mus * (1.0 - ajm1);
             std::swap(yjm2_, yjm1_);
             std::swap(yjm1_, y1);
@@ -85,7 +96,10 @@ public:
         }
         std::swap(y1, yjm1_);
         sys(y1, f1, t + h);
-        est = 0.8 * (y - y1) + (0.4 * h) * (f0 + f1);
+        est.resize(n);
+        for_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
+            est.segment(b, m) = 0.8 * (y.segment(b, m) - y1.segment(b, m)) + (0.4 * h) * (f0.segment(b, m) + f1.segment(b, m));
+        });
     }
 
 private:

@@ -1,0 +1,41 @@
+// The steppers' vector operations over OpenMP threads, with results that do not depend on the thread count.
+// A vector of n entries is cut into fixed blocks of `block_size` entries (the cut does not depend on the
+// threads); threads share the blocks statically. Element-wise updates are then exact per element, and a
+// sum is taken per block and the block sums added in block order, so every thread count gives the same
+// bits. Vectors below `parallel_threshold` entries stay on the calling thread (a parallel region costs a
+// few microseconds).
+#pragma once
+#include <Eigen/Dense>
+#include <algorithm>
+#include <vector>
+
+namespace fpsolve {
+
+inline constexpr Eigen::Index block_size = 16384;
+inline constexpr Eigen::Index parallel_threshold = 65536;
+
+// f(begin, size) on every block.
+template <class F>
+void for_blocks(Eigen::Index n, F&& f) {
+    const Eigen::Index blocks = (n + block_size - 1) / block_size;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (n >= parallel_threshold)
+#endif
+    for (Eigen::Index b = 0; b < blocks; ++b) {
+        const Eigen::Index begin = b * block_size;
+        f(begin, std::min(block_size, n - begin));
+    }
+}
+
+// Sum over blocks of f(begin, size) -> double, added in block order.
+template <class F>
+double sum_blocks(Eigen::Index n, F&& f) {
+    const Eigen::Index blocks = (n + block_size - 1) / block_size;
+    std::vector<double> partial(static_cast<std::size_t>(blocks));
+    for_blocks(n, [&](Eigen::Index begin, Eigen::Index size) { partial[static_cast<std::size_t>(begin / block_size)] = f(begin, size); });
+    double sum = 0.0;
+    for (double s : partial) sum += s;
+    return sum;
+}
+
+}  // namespace fpsolve
