@@ -51,7 +51,7 @@ gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
     CHECK(diff <= 16.0 * 2.2e-16);
 }
 
-TEST_CASE("rkc runs are bitwise identical with 1 and 2 threads (the steppers' vector operations are threaded too)") {
+TEST_CASE("rkc and dopri5 runs are bitwise identical with 1 and 2 threads (vector operations threaded too)") {
     const Config c = config_from(R"toml(
 [grid]
 lower = [-3.0, -3.0]
@@ -64,7 +64,7 @@ noise = [[0.5, 0.15], [0.15, 0.4]]
 gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
 )toml");
     const FokkerPlanckOperator op(c.problem);
-    for (Integrator which : {Integrator::rkc}) {
+    for (Integrator which : {Integrator::rkc, Integrator::dopri5}) {
         auto run = [&](int threads) {
 #ifdef _OPENMP
             omp_set_num_threads(threads);

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "block_algebra.hpp"
 #include "dense_adaptive_stepper.hpp"
 #include "odeint_eigen.hpp"
 #include "rkc.hpp"
@@ -136,10 +137,11 @@ void run_dense(Method method, const System& sys, State& p, const TimeSettings& s
     }
 }
 
-using Rk4 = odeint::runge_kutta4<State, double, State, double, odeint::vector_space_algebra>;
-using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, odeint::vector_space_algebra>;
-using CashKarp = odeint::runge_kutta_cash_karp54<State, double, State, double, odeint::vector_space_algebra>;
-using Fehlberg = odeint::runge_kutta_fehlberg78<State, double, State, double, odeint::vector_space_algebra>;
+// Element-wise vector operations over threads in fixed blocks (block_algebra.hpp).
+using Rk4 = odeint::runge_kutta4<State, double, State, double, BlockAlgebra>;
+using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, BlockAlgebra>;
+using CashKarp = odeint::runge_kutta_cash_karp54<State, double, State, double, BlockAlgebra>;
+using Fehlberg = odeint::runge_kutta_fehlberg78<State, double, State, double, BlockAlgebra>;
 
 }  // namespace
 
@@ -178,7 +180,7 @@ IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const Time
             run_dense(TrBdf2Method{}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
             break;
         case Integrator::rkc:
-            run_dense(RkcMethod{}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
+            run_dense(RkcMethod{s.rtol}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
             break;
         default: throw InputError("time.integrator: not available");
     }
