@@ -134,7 +134,8 @@ struct Outcome {
 };
 
 // Integrates with snapshots every 0.25 up to tmax and stops at the first with L1 to Gibbs < 1e-6.
-Outcome to_stationarity(const Config& c, Integrator which, double tmax, double explicit_budget, double rtol) {
+Outcome to_stationarity(const Config& c, Integrator which, double tmax, double explicit_budget, double rtol,
+                        double atol) {
     Outcome o;
     const FokkerPlanckOperator op(c.problem);
     const auto ref = stationary_reference(c.problem);
@@ -153,7 +154,7 @@ Outcome to_stationarity(const Config& c, Integrator which, double tmax, double e
     for (double t = 0.0; t <= tmax + 1e-12; t += 0.25) ts.times.push_back(t);
     ts.integrator = which;
     ts.rtol = rtol;
-    ts.atol = 1e-12;
+    ts.atol = atol;
     const double t0 = now();
     try {
         o.report = integrate(op, p, ts, [&](const State& x, double t) {
@@ -205,6 +206,7 @@ int main(int argc, char** argv) {
     flush_subnormals_to_zero();  // as the fpsolve app does
     bool quick = false, scale = false, rhs_only = false, ou_only = false;
     double rtol = 1e-6;  // --rtol R: the steppers' relative tolerance in sections 3 and 4
+    double atol = 1e-12;  // --atol A: the absolute tolerance of section 3
     int only_grid = 0;  // --grid N: section 3 for one N^2 grid only
     for (int k = 1; k < argc; ++k) {
         if (!std::strcmp(argv[k], "--quick")) quick = true;
@@ -213,8 +215,9 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[k], "--ou")) ou_only = true;
         else if (!std::strcmp(argv[k], "--grid") && k + 1 < argc) only_grid = std::atoi(argv[++k]);
         else if (!std::strcmp(argv[k], "--rtol") && k + 1 < argc) rtol = std::atof(argv[++k]);
+        else if (!std::strcmp(argv[k], "--atol") && k + 1 < argc) atol = std::atof(argv[++k]);
         else {
-            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale] [--rhs] [--ou] [--rtol R] [--grid N]\n");
+            std::fprintf(stderr, "usage: bench_speed [--quick] [--scale] [--rhs] [--ou] [--rtol R] [--atol A] [--grid N]\n");
             return 2;
         }
     }
@@ -270,7 +273,8 @@ int main(int argc, char** argv) {
 
     // 3. Time to stationarity.
     if (!ou_only) {
-    std::printf("\n3. double well L = sum (x_a^2 - 1)^2, noise 1.5, to L1 < 1e-6 of Gibbs (rtol %g, atol 1e-12)\n", rtol);
+    std::printf("\n3. double well L = sum (x_a^2 - 1)^2, noise 1.5, to L1 < 1e-6 of Gibbs (rtol %g, atol %g)\n", rtol,
+                atol);
     std::printf("   %-10s %-9s %9s %8s %9s  %s\n", "grid", "stepper", "wall [s]", "t", "B/cell", "note");
     std::vector<std::vector<int>> grids;
     if (quick)
@@ -294,7 +298,7 @@ int main(int argc, char** argv) {
                 continue;
             }
             reset_peak();
-            const Outcome o = to_stationarity(c, which, 60.0, budget, rtol);
+            const Outcome o = to_stationarity(c, which, 60.0, budget, rtol, atol);
             std::printf("   %-10s %-9s %9.2f %8.2f %9.0f  %s\n", label.c_str(), name(which), o.wall, o.t,
                         peak_bytes() / cells, o.note.c_str());
             std::fflush(stdout);
