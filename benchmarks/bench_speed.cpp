@@ -204,6 +204,9 @@ const char* name(Integrator i) { return std::string_view(to_string(i)).data(); }
 
 int main(int argc, char** argv) {
     flush_subnormals_to_zero();  // as the fpsolve app does
+#ifdef _OPENMP
+    if (!std::getenv("OMP_DYNAMIC")) omp_set_dynamic(1);  // as the fpsolve app does (apps/main.cpp)
+#endif
     bool quick = false, scale = false, rhs_only = false, ou_only = false;
     double rtol = 1e-6;  // --rtol R: the steppers' relative tolerance in sections 3 and 4
     double atol = 1e-12;  // --atol A: the absolute tolerance of section 3
