@@ -100,9 +100,11 @@ Decomposition::Decomposition(MPI_Comm comm, const Grid& global) : global_(global
         for (int a = 0; a < global.dims; ++a) own = own && i[a] >= lo_[a] && i[a] < lo_[a] + count_[a];
         if (own) {
             mask_[static_cast<std::size_t>(c)] = 1;
+            if (i[global.dims - 1] == lo_[global.dims - 1]) rows_.push_back(c);
             owned_.push_back(c);
         }
     }
+    row_length_ = count_[global.dims - 1];
     const int d = global.dims;
     std::array<int, 3> sizes{}, sub{};
     for (int a = 0; a < d; ++a) sizes[a] = static_cast<int>(extended_.cells[a]);
@@ -161,15 +163,19 @@ void Decomposition::halo(Eigen::VectorXd& x) const {
     }
 }
 
+// Copies run along the contiguous last axis, one owned row at a time. Every ghost is overwritten by halo()
+// (ghosts exist only towards a neighbour), so the extended block is zeroed only when it is allocated.
 void Decomposition::to_extended(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const {
-    extended.setZero(extended_.size());
-    for (std::size_t k = 0; k < owned_.size(); ++k) extended[owned_[k]] = owned[static_cast<Index>(k)];
+    if (extended.size() != extended_.size()) extended.setZero(extended_.size());
+    for (std::size_t r = 0; r < rows_.size(); ++r)
+        extended.segment(rows_[r], row_length_) = owned.segment(static_cast<Index>(r) * row_length_, row_length_);
     halo(extended);
 }
 
 void Decomposition::from_extended(const Eigen::VectorXd& extended, Eigen::VectorXd& owned) const {
     owned.resize(owned_size());
-    for (std::size_t k = 0; k < owned_.size(); ++k) owned[static_cast<Index>(k)] = extended[owned_[k]];
+    for (std::size_t r = 0; r < rows_.size(); ++r)
+        owned.segment(static_cast<Index>(r) * row_length_, row_length_) = extended.segment(rows_[r], row_length_);
 }
 
 Eigen::VectorXd Decomposition::slice(const Eigen::VectorXd& v) const {

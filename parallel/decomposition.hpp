@@ -83,6 +83,8 @@ private:
     // Per axis: subarray types of the extended block for the slabs sent down/up and received from below/above.
     std::array<MPI_Datatype, 3> send_down_{}, send_up_{}, recv_below_{}, recv_above_{};
     std::vector<Index> owned_;
+    std::vector<Index> rows_;   // extended index of the first owned cell of each owned row (the last axis)
+    Index row_length_ = 1;
     std::vector<char> mask_;
 };
 
