@@ -1,5 +1,6 @@
 #include "decomposition.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <tuple>
@@ -18,37 +19,21 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 std::array<int, 3> choose_procs(int ranks, const Grid& g) {
     std::array<int, 3> best{0, 0, 0};
     std::tuple<int, double, int, int> best_key{std::numeric_limits<int>::max(), 0.0, 0, 0};
-    for (int p0 = 1; p0 <= ranks; ++p0) {
-        if (ranks % p0) continue;
-        for (int p1 = 1; p1 <= ranks / p0; ++p1) {
-            if ((ranks / p0) % p1) continue;
-            const std::array<int, 3> p{p0, p1, ranks / p0 / p1};
-            bool ok = true;
-            std::array<Index, 3> block{1, 1, 1};
-            for (int a = 0; a < 3; ++a) {
-                if (a >= g.dims) {
-                    ok = ok && p[a] == 1;
-                    continue;
-                }
-                ok = ok && p[a] <= g.cells[a];
-                block[a] = ceil_div(g.cells[a], p[a]);
-            }
-            if (!ok) continue;
-            double halo = 0.0;
-            int periodic_cuts = 0;
-            for (int a = 0; a < g.dims; ++a) {
-                if (p[a] == 1) continue;
-                periodic_cuts += g.boundary[a] == Boundary::periodic;
-                double face = 2.0;
-                for (int b = 0; b < g.dims; ++b)
-                    if (b != a) face *= static_cast<double>(block[b]);
-                halo += face;
-            }
-            // A cut periodic axis puts its wrap-around face on the lower rank, which evaluates its coefficients at
-            // the lower end instead of the upper (round-off, unless they are not periodic): cut those last.
-            const std::tuple<int, double, int, int> key{periodic_cuts, halo, -p0, -p1};
-            if (key < best_key) best_key = key, best = p;
+    for (const auto& p : factorisations(ranks, g)) {
+        double halo = 0.0;
+        int periodic_cuts = 0;
+        for (int a = 0; a < g.dims; ++a) {
+            if (p[a] == 1) continue;
+            periodic_cuts += g.boundary[a] == Boundary::periodic;
+            double face = 2.0;
+            for (int b = 0; b < g.dims; ++b)
+                if (b != a) face *= static_cast<double>(ceil_div(g.cells[b], p[b]));
+            halo += face;
         }
+        // A cut periodic axis puts its wrap-around face on the lower rank, which evaluates its coefficients at
+        // the lower end instead of the upper (round-off, unless they are not periodic): cut those last.
+        const std::tuple<int, double, int, int> key{periodic_cuts, halo, -p[0], -p[1]};
+        if (key < best_key) best_key = key, best = p;
     }
     if (best[0] == 0)
         throw InputError("grid.cells: the grid cannot be split over " + std::to_string(ranks) +
@@ -58,10 +43,33 @@ std::array<int, 3> choose_procs(int ranks, const Grid& g) {
 
 }  // namespace
 
-Decomposition::Decomposition(MPI_Comm comm, const Grid& global) : global_(global) {
+std::vector<std::array<int, 3>> factorisations(int ranks, const Grid& g) {
+    std::vector<std::array<int, 3>> out;
+    for (int p0 = 1; p0 <= ranks; ++p0) {
+        if (ranks % p0) continue;
+        for (int p1 = 1; p1 <= ranks / p0; ++p1) {
+            if ((ranks / p0) % p1) continue;
+            const std::array<int, 3> p{p0, p1, ranks / p0 / p1};
+            bool ok = true;
+            for (int a = 0; a < 3; ++a) ok = ok && (a < g.dims ? p[a] <= g.cells[a] : p[a] == 1);
+            if (ok) out.push_back(p);
+        }
+    }
+    return out;
+}
+
+Decomposition::Decomposition(MPI_Comm comm, const Grid& global, std::array<int, 3> procs) : global_(global) {
     int world = 1;
     mpi_check(MPI_Comm_size(comm, &world), "get the communicator size");
-    procs_ = choose_procs(world, global);
+    if (procs == std::array<int, 3>{0, 0, 0}) {
+        procs_ = choose_procs(world, global);
+    } else {
+        const auto all = factorisations(world, global);
+        if (std::find(all.begin(), all.end(), procs) == all.end())
+            throw InputError("the rank grid " + std::to_string(procs[0]) + "x" + std::to_string(procs[1]) + "x" +
+                             std::to_string(procs[2]) + " does not split this grid over " + std::to_string(world) + " ranks");
+        procs_ = procs;
+    }
     std::array<int, 3> periods{0, 0, 0};
     for (int a = 0; a < global.dims; ++a) periods[a] = global.boundary[a] == Boundary::periodic;
     mpi_check(MPI_Cart_create(comm, global.dims, procs_.data(), periods.data(), 0, &cart_), "create the rank grid");

@@ -27,11 +27,14 @@
 
 namespace fpsolve {
 
+// Every rank grid p_0 x p_1 x p_2 = ranks with 1 <= p_a <= cells_a (p_a = 1 beyond the grid's axes).
+std::vector<std::array<int, 3>> factorisations(int ranks, const Grid& global);
+
 class Decomposition {
 public:
     // Collective over `comm`. Throws InputError when the grid has fewer cells along every useful
-    // factorisation than there are ranks.
-    Decomposition(MPI_Comm comm, const Grid& global);
+    // factorisation than there are ranks. `procs` (all zero: chosen as above) forces the rank grid.
+    Decomposition(MPI_Comm comm, const Grid& global, std::array<int, 3> procs = {0, 0, 0});
     Decomposition(const Decomposition&) = delete;
     Decomposition& operator=(const Decomposition&) = delete;
     ~Decomposition();

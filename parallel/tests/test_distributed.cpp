@@ -1,7 +1,8 @@
 // The decomposed grid against the serial one, on every rank count ctest runs it with (mpirun -np 1, 2, 3):
 //   halo exchange     every ghost holds its (wrapped) global neighbour, corners included
 //   operator          dp/dt, the spectral radius bound, outflux, cell currents, diagnostics: equal to the
-//                     serial operator's to round-off (the block's positions are bitwise the serial ones)
+//                     serial operator's to round-off (the block's positions are bitwise the serial ones),
+//                     on every rank grid of the rank count (np = 4: 4x1, 2x2, 1x4, 2x1x2, ...)
 //   time              dopri5, cash_karp54, rk4 and rkc from 0 to t: equal to the serial run to 1e-12
 // Every checked number is first reduced over the ranks (max), so all ranks pass or fail together.
 #define CATCH_CONFIG_RUNNER
@@ -77,12 +78,24 @@ const std::vector<Case>& cases() {
 }  // namespace
 
 TEST_CASE("halo exchange fills every ghost with its global neighbour, corners included") {
-    for (const char* bc : {"\"reflecting\"", "\"periodic\"", "[\"periodic\", \"reflecting\", \"periodic\"]"}) {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (const char* bc : {"\"reflecting\"", "\"periodic\"", "[\"periodic\", \"reflecting\", \"periodic\"]"})
+    for (int forced = 0; forced < 2; ++forced) {
         const std::string toml = std::string("[grid]\nlower = [0, 0, 0]\nupper = [1, 1, 1]\ncells = [7, 6, 5]\nboundary = ") +
                                  bc + "\n[dynamics]\ndrift = [\"0\", \"0\", \"0\"]\nnoise = 1\n";
         const Config c = parse_config(toml, "halo.toml", {});
         const Grid& g = c.problem.grid;
-        const Decomposition dec(MPI_COMM_WORLD, g);
+        // The chosen rank grid, then one that cuts as many axes as the rank count allows.
+        std::array<int, 3> procs{0, 0, 0};
+        if (forced) {
+            std::size_t most = 0;
+            for (const auto& p : factorisations(size, g)) {
+                const std::size_t cut = static_cast<std::size_t>((p[0] > 1) + (p[1] > 1) + (p[2] > 1));
+                if (cut > most) most = cut, procs = p;
+            }
+        }
+        const Decomposition dec(MPI_COMM_WORLD, g, procs);
         // The owned cells carry their global linear index.
         Eigen::VectorXd all(g.size());
         for (Index k = 0; k < g.size(); ++k) all[k] = static_cast<double>(k);
@@ -106,16 +119,21 @@ TEST_CASE("halo exchange fills every ghost with its global neighbour, corners in
     }
 }
 
-TEST_CASE("the distributed operator equals the serial one to round-off") {
+TEST_CASE("the distributed operator equals the serial one to round-off, on every rank grid") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
     for (const Case& k : cases()) {
-        const Config c = parse_config(k.toml, "case.toml", {});
-        const Problem& pb = c.problem;
+      const Config c = parse_config(k.toml, "case.toml", {});
+      const Problem& pb = c.problem;
+      // Every factorisation of the rank count: with 4 ranks 2x2 (and 2x2x1, 2x1x2, ...) cuts two axes, whose
+      // corners the cross-diffusion stencil reads.
+      for (const auto& procs : factorisations(size, pb.grid)) {
         const FokkerPlanckOperator serial(pb);
         const State p = initial_state(pb.grid, pb.initial);
         State f;
         serial(p, f, 0.0);
 
-        const Decomposition dec(MPI_COMM_WORLD, pb.grid);
+        const Decomposition dec(MPI_COMM_WORLD, pb.grid, procs);
         const DistributedOperator op(dec, pb);
         State fd;
         op(dec.slice(p), fd, 0.0);
@@ -147,14 +165,18 @@ TEST_CASE("the distributed operator equals the serial one to round-off") {
             CHECK(std::abs(a.kl_to_reference - b.kl_to_reference) <= 1e-13 * (1 + std::abs(a.kl_to_reference)));
             if (std::isfinite(a.free_energy)) CHECK(std::abs(a.free_energy - b.free_energy) <= 1e-13 * (1 + std::abs(a.free_energy)));
         }
+      }
     }
 }
 
 TEST_CASE("distributed time integration takes the serial steps: snapshots agree to 1e-12") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
     for (const Case& k : cases()) {
+        const Config c = parse_config(k.toml, "case.toml", {});
+        const Problem& pb = c.problem;
+        for (const auto& procs : factorisations(size, pb.grid))
         for (const Integrator integ : {Integrator::dopri5, Integrator::cash_karp54, Integrator::rk4, Integrator::rkc}) {
-            const Config c = parse_config(k.toml, "case.toml", {});
-            const Problem& pb = c.problem;
             TimeSettings ts;
             ts.times = {0.0, 0.05, 0.1};
             ts.integrator = integ;
@@ -165,11 +187,11 @@ TEST_CASE("distributed time integration takes the serial steps: snapshots agree 
             State p = initial_state(pb.grid, pb.initial);
             const IntegrationReport rs = integrate(serial, p, ts, [&](const State& x, double) { s_snap.push_back(x); });
 
-            const Decomposition dec(MPI_COMM_WORLD, pb.grid);
+            const Decomposition dec(MPI_COMM_WORLD, pb.grid, procs);
             const DistributedOperator op(dec, pb);
             State q = dec.slice(initial_state(pb.grid, pb.initial));
             const IntegrationReport rd = integrate(op, q, ts, [&](const State& x, double) { d_snap.push_back(x); });
-            INFO(k.name << ", " << to_string(integ) << " on " << dec.size() << " ranks");
+            INFO(k.name << ", " << to_string(integ) << " on " << procs[0] << "x" << procs[1] << "x" << procs[2] << " ranks");
             REQUIRE(d_snap.size() == s_snap.size());
             double worst = 0.0;
             for (std::size_t n = 0; n < s_snap.size(); ++n) worst = std::max(worst, relative_difference(dec, d_snap[n], s_snap[n]));
