@@ -12,6 +12,9 @@
 #include "initial_density.hpp"
 #include "snapshot_file.hpp"
 #include "xdmf.hpp"
+#ifdef FPSOLVE_MPI
+#include "run_distributed.hpp"
+#endif
 
 namespace fpsolve {
 
@@ -75,6 +78,10 @@ Resume prepare_resume(const std::string& path, const std::vector<std::string>& o
 }
 
 int run_command(const RunOptions& o) {
+#ifdef FPSOLVE_MPI
+    // Under mpirun with more than one process the grid is decomposed (parallel/); one process runs serially.
+    if (mpi_processes() > 1) return run_distributed(o.config, o.resume, o.out);
+#endif
     const bool resuming = !o.resume.empty();
     Resume resumed;
     if (resuming) resumed = prepare_resume(o.resume, o.out.set);

@@ -15,18 +15,46 @@
 #include "common.hpp"
 #include "snapshot_file.hpp"
 #include "subnormals.hpp"
+#ifdef FPSOLVE_MPI
+#include <mpi.h>
+
+#include "run_distributed.hpp"
+#endif
 
 namespace {
 
+bool print_errors = true;  // false on MPI ranks other than 0: one line per run, not one per rank
+
 int fail(int code, const std::string& what) {
-    std::fprintf(stderr, "fpsolve: error: %s\n", what.c_str());
+    if (print_errors) std::fprintf(stderr, "fpsolve: error: %s\n", what.c_str());
     return code;
 }
+
+#ifdef FPSOLVE_MPI
+// One MPI session for the whole program; a process started without mpirun is a world of one and runs serially.
+struct MpiSession {
+    MpiSession(int& argc, char**& argv) {
+        int provided = 0;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);  // OpenMP threads in the operator
+    }
+    ~MpiSession() { MPI_Finalize(); }
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+};
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace fpsolve;
+#ifdef FPSOLVE_MPI
+    const MpiSession mpi(argc, argv);
+    const bool distributed = mpi_processes() > 1;
+    if (distributed && mpi_rank() != 0) {
+        print_errors = false;
+        if (!std::freopen("/dev/null", "w", stdout)) return 1;  // only rank 0 prints (help, version, reports)
+    }
+#endif
     flush_subnormals_to_zero();  // also for the steppers' vector operations (subnormals.hpp)
 #ifdef _OPENMP
     // A thread team waits for its slowest member: with the other core busy, 2 threads measured 6x slower
@@ -61,6 +89,12 @@ int main(int argc, char** argv) {
         return fail(2, e.what());
     }
     try {
+#ifdef FPSOLVE_MPI
+        for (const auto& c : commands)
+            if (distributed && c.sub->parsed() && c.sub->get_name() != "run")
+                return fail(2, "fpsolve " + c.sub->get_name() + " does not run under MPI yet (only fpsolve run does): "
+                                   "run it as one process, without mpirun");
+#endif
         for (const auto& c : commands)
             if (c.sub->parsed()) return c.run();
         return fail(2, "no command given; try fpsolve --help");

@@ -7,6 +7,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,9 +30,20 @@ struct Grid {
     std::array<Index, 3> cells{1, 1, 1};
     std::array<Boundary, 3> boundary{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
     std::array<std::string, 3> variables{"x", "y", "z"};
+    // Set only for a block of a larger grid (a rank's part of a decomposed grid, parallel/): cell i here is cell
+    // i + offset[a] of `whole`, and spacings and centres are computed in `whole`, so that they are bitwise those
+    // of a run on the whole grid. lower/upper stay the block's own faces.
+    std::shared_ptr<const Grid> whole;
+    std::array<Index, 3> offset{0, 0, 0};
 
-    double spacing(int a) const { return (upper[a] - lower[a]) / static_cast<double>(cells[a]); }
-    double centre(int a, Index i) const { return lower[a] + (static_cast<double>(i) + 0.5) * spacing(a); }
+    // The grid whose bounds and spacing define the positions: `whole` for a block, else this one.
+    const Grid& frame() const { return whole ? *whole : *this; }
+    double spacing(int a) const {
+        return whole ? whole->spacing(a) : (upper[a] - lower[a]) / static_cast<double>(cells[a]);
+    }
+    double centre(int a, Index i) const {
+        return whole ? whole->centre(a, i + offset[a]) : lower[a] + (static_cast<double>(i) + 0.5) * spacing(a);
+    }
     double length(int a) const { return upper[a] - lower[a]; }
 
     Index size() const {

@@ -251,18 +251,29 @@ void Growable::truncate(hsize_t n) {
     rows_ = n;
 }
 
-void Growable::append(const double* row) {
+void Growable::append(const double* row) { append_block(std::vector<hsize_t>(row_.size(), 0), row_, row, H5P_DEFAULT); }
+
+void Growable::append_block(const std::vector<hsize_t>& block_start, const std::vector<hsize_t>& block_count,
+                            const double* block, hid_t xfer) {
     std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};
-    for (hsize_t r : row_) {
-        dims.push_back(r);
-        start.push_back(0);
-        count.push_back(r);
+    bool empty = block == nullptr;
+    for (std::size_t a = 0; a < row_.size(); ++a) {
+        dims.push_back(row_[a]);
+        start.push_back(block_start.at(a));
+        count.push_back(block_count.at(a));
+        empty = empty || block_count[a] == 0;
     }
     check(H5Dset_extent(set_, dims.data()), "extend " + name_);
     Handle space(H5Dget_space(set_), "get space of " + name_);
-    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + name_);
     Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace");
-    check(H5Dwrite(set_, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "write " + name_);
+    if (empty) {
+        check(H5Sselect_none(space), "select nothing of " + name_);
+        check(H5Sselect_none(mem), "select nothing");
+    } else {
+        check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + name_);
+    }
+    const double nothing = 0.0;
+    check(H5Dwrite(set_, H5T_NATIVE_DOUBLE, mem, space, xfer, empty ? &nothing : block), "write " + name_);
     ++rows_;
 }
 

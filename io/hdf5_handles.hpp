@@ -73,6 +73,11 @@ public:
     // Opens an existing growable dataset to append to it.
     static Growable open(hid_t loc, const std::string& name);
     void append(const double* row);
+    // Appends a row of which this process writes the block [start, start + count) (row coordinates; a
+    // zero count or a null block writes nothing) with transfer properties `xfer`: parallel HDF5 calls it on every rank,
+    // collectively, each with its own block.
+    void append_block(const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const double* block,
+                      hid_t xfer);
     // Drops rows beyond n (a killed writer may leave one partial row).
     void truncate(hsize_t n);
     bool valid() const { return set_.valid(); }

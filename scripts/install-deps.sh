@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fpsolve needs, only those that are missing. Idempotent.
-# Usage: scripts/install-deps.sh   (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--mpi]   (as root, or with sudo available)
+#   --mpi  also what -DFPSOLVE_MPI=ON needs: Open MPI, parallel HDF5, Boost.MPI (odeint's MPI backend).
+#          The serial build keeps using the serial HDF5 (CMakeLists.txt asks for it explicitly).
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,12 @@ packages=(
   # (already on the CI image; listed so a fresh machine gets them too)
   clang-14 libclang-rt-14-dev
 )
+if [ "${1:-}" = "--mpi" ]; then
+  packages+=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libboost-mpi-dev)
+elif [ $# -gt 0 ]; then
+  echo "usage: $0 [--mpi]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,9 +3,19 @@
 #include <cmath>
 #include <numbers>
 
+#include "exact_sum.hpp"
+
 namespace fpsolve {
 
 Eigen::VectorXd initial_state(const Grid& g, const InitialDensity& init) {
+    const Eigen::VectorXd p = initial_values(g, init);
+    const double mass = exact_sum(p) * g.cell_volume();  // the same bits however the grid is split (exact_sum.hpp)
+    if (!(mass > 0.0) || !std::isfinite(mass))
+        throw InputError(init.where + ": the initial density has zero mass on the grid");
+    return p / mass;
+}
+
+Eigen::VectorXd initial_values(const Grid& g, const InitialDensity& init) {
     Eigen::VectorXd p;
     if (init.values) {
         p = *init.values;
@@ -38,10 +48,7 @@ Eigen::VectorXd initial_state(const Grid& g, const InitialDensity& init) {
         if (p[c] < floor)
             throw InputError(init.where + ": the initial density is negative at cell " + std::to_string(c));
     }
-    const double mass = p.sum() * g.cell_volume();
-    if (!(mass > 0.0) || !std::isfinite(mass))
-        throw InputError(init.where + ": the initial density has zero mass on the grid");
-    return p / mass;
+    return p;
 }
 
 }  // namespace fpsolve

@@ -10,6 +10,9 @@ namespace fpsolve {
 
 // Throws InputError for negative or non-finite values or zero mass.
 Eigen::VectorXd initial_state(const Grid& grid, const InitialDensity& initial);
+// The same cell values before the normalisation to mass 1 (a decomposed run normalises over all ranks);
+// throws InputError for negative or non-finite values. `values` from a file must match the grid.
+Eigen::VectorXd initial_values(const Grid& grid, const InitialDensity& initial);
 
 // Cell averages of any function f(x) by tensor Gauss–Legendre quadrature (3 points per axis).
 template <class F>

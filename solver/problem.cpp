@@ -48,7 +48,10 @@ Matrix3 Problem::diffusion(const Point& x, double t) const {
 
 namespace {
 // Step for central differences of an expression: cube root of epsilon, scaled to the grid.
-double fd_step(const Grid& g, int a) { return 6e-6 * std::max(1.0, std::abs(g.upper[a]) + std::abs(g.lower[a])); }
+double fd_step(const Grid& block, int a) {
+    const Grid& g = block.frame();  // a block of a decomposed grid differences as the whole grid does
+    return 6e-6 * std::max(1.0, std::abs(g.upper[a]) + std::abs(g.lower[a]));
+}
 
 Matrix3 symmetric_sqrt(const Matrix3& d, int dims) {
     Matrix3 b = Matrix3::Zero();

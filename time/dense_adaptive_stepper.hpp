@@ -29,7 +29,15 @@
 
 namespace fpsolve {
 
-template <class Method>
+// The error norm's sums over the state this process holds, as they are: one process holds the whole state.
+// A distributed run (parallel/) passes a reduction over its ranks instead, so that every rank computes the
+// same norm and takes the same steps.
+struct LocalReduction {
+    // sum_sq and count are summed, negative is the minimum, over every part of the state.
+    void operator()(double& /*sum_sq*/, double& /*count*/, double& /*negative*/) const {}
+};
+
+template <class Method, class Reduction = LocalReduction>
 class DenseAdaptiveStepper {
 public:
     using state_type = Eigen::VectorXd;
@@ -39,8 +47,8 @@ public:
     using order_type = unsigned short;
     using stepper_category = boost::numeric::odeint::dense_output_stepper_tag;
 
-    DenseAdaptiveStepper(Method method, double atol, double rtol, bool keep_positive = true)
-        : method_(std::move(method)), atol_(atol), rtol_(rtol), keep_positive_(keep_positive) {}
+    DenseAdaptiveStepper(Method method, double atol, double rtol, bool keep_positive = true, Reduction reduce = {})
+        : method_(std::move(method)), reduce_(std::move(reduce)), atol_(atol), rtol_(rtol), keep_positive_(keep_positive) {}
 
     order_type order() const { return Method::order; }
     Method& method() { return method_; }
@@ -113,7 +121,7 @@ private:
         // The sum of squares in fixed blocks (parallel_blocks.hpp: the same bits for any thread count); the
         // most negative entry is a minimum, which does not depend on the order.
         double negative = 0.0;
-        const double sum = sum_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
+        double sum = sum_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
             double s = 0.0, low = 0.0;
             for (Eigen::Index i = b; i < b + m; ++i) {
                 const double e = est_[i] / (atol_ + rtol_ * std::max(std::abs(x_[i]), std::abs(x1_[i])));
@@ -126,11 +134,14 @@ private:
             negative = std::min(negative, low);
             return s;
         });
-        const double err = std::sqrt(sum / static_cast<double>(std::max<Eigen::Index>(n, 1)));
+        double count = static_cast<double>(n);
+        reduce_(sum, count, negative);
+        const double err = std::sqrt(sum / std::max(count, 1.0));
         return keep_positive_ && negative < -atol_ ? std::max(err, -negative / atol_) : err;
     }
 
     Method method_;
+    Reduction reduce_;
     double atol_, rtol_;
     bool keep_positive_;
     state_type x_, f_, x1_, f1_, est_, x_old_, f_old_;

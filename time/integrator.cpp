@@ -35,18 +35,28 @@ Integrator integrator_from_string(std::string_view name) {
                      "\", expected auto, rk4, dopri5, cash_karp54, fehlberg78, implicit or rkc");
 }
 
-double rk4_stability_limit(const FokkerPlanckOperator& op, double t0) {
-    const double rho = op.spectral_radius_bound(t0);
-    return rho > 0.0 ? 2.785 / rho : HUGE_VAL;
+namespace {
+double rk4_limit(double rho) { return rho > 0.0 ? 2.785 / rho : HUGE_VAL; }
+double step_count(double rho, double t0, double t1) {
+    return (t1 - t0) * rho / 3.3;  // dopri5's real stability interval is [-3.3, 0]
 }
+Integrator choose(double rho, double t0, double t1, std::string* reason);
+}  // namespace
+
+double rk4_stability_limit(const FokkerPlanckOperator& op, double t0) { return rk4_limit(op.spectral_radius_bound(t0)); }
 
 double explicit_step_count(const FokkerPlanckOperator& op, double t0, double t1) {
-    return (t1 - t0) * op.spectral_radius_bound(t0) / 3.3;  // dopri5's real stability interval is [-3.3, 0]
+    return step_count(op.spectral_radius_bound(t0), t0, t1);
 }
 
 Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t1, std::string* reason) {
+    return choose(op.spectral_radius_bound(t0), t0, t1, reason);
+}
+
+namespace {
+Integrator choose(double rho, double t0, double t1, std::string* reason) {
     constexpr double accuracy_steps = 1000.0;
-    const double steps = explicit_step_count(op, t0, t1);
+    const double steps = step_count(rho, t0, t1);
     std::ostringstream why;
     why.precision(3);
     why << "the explicit stability limit needs " << steps << " steps";
@@ -62,14 +72,19 @@ Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t
     if (reason) *reason = why.str();
     return pick;
 }
+}  // namespace
 
 TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
+    return resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
+}
+
+TimeSettings resolve(const TimeSettings& in, const std::function<double()>& spectral_radius_at_start) {
     TimeSettings s = in;
     if (s.integrator == Integrator::automatic)
         s.integrator = s.times.size() < 2 ? Integrator::dopri5
-                                          : choose_integrator(op, s.times.front(), s.times.back(), &s.reason);
+                                          : choose(spectral_radius_at_start(), s.times.front(), s.times.back(), &s.reason);
     if (s.integrator == Integrator::rk4) {
-        const double limit = rk4_stability_limit(op, s.times.front());
+        const double limit = rk4_limit(spectral_radius_at_start());
         if (!s.dt) {
             s.dt = 0.9 * limit;
         } else if (*s.dt > limit) {

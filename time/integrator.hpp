@@ -70,6 +70,9 @@ Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t
 // Resolves `automatic` and checks the settings against the operator (rk4 step within the stability
 // limit); throws InputError naming the key.
 TimeSettings resolve(const TimeSettings& settings, const FokkerPlanckOperator& op);
+// The same from the spectral radius bound of A(times[0]), asked for only when needed (a distributed
+// operator reduces it over the ranks: parallel/).
+TimeSettings resolve(const TimeSettings& settings, const std::function<double()>& spectral_radius_at_start);
 
 IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const TimeSettings& settings,
                             const Observer& observer, const std::atomic<bool>* stop = nullptr);

@@ -1,0 +1,94 @@
+// Cartesian domain decomposition of a uniform grid over the ranks of a communicator.
+//
+// The ranks form a p_0 x p_1 x p_2 grid (MPI_Cart_create; periodic where the grid axis is). Along axis a
+// with n_a cells, process coordinate c owns the contiguous block
+//   begin_a = c floor(n_a / p_a) + min(c, n_a mod p_a),   count_a = floor(n_a / p_a) + [c < n_a mod p_a].
+// The factorisation p cuts as few periodic axes as it can, then has the fewest halo cells per rank (ties: the
+// earlier axes are cut first, so that the contiguous last axis keeps its long rows); every p_a <= n_a.
+// A cut periodic axis moves its wrap-around face to the rank holding cell 0, which evaluates the face's
+// coefficients at the lower end of the axis where a serial run evaluates them at the upper end: the same for
+// periodic coefficients (a tilted potential included) up to round-off; coefficients that are not periodic
+// on a periodic axis are not supported across a cut.
+//
+// Each rank works on its block EXTENDED by one ghost layer on every side that borders another rank (the
+// 9-point stencil reaches one cell in every direction, corners included). The extended block is an
+// ordinary serial Grid: its lower/upper are moved by whole cells so that its cell centres are the global
+// ones; a side on a true wall keeps the global boundary, a cut side gets any boundary (the ghost cells'
+// own results are discarded). halo() fills the ghost layers from the neighbours, one axis after the other,
+// so that the corner ghosts (needed by the cross-diffusion stencil) come along with the second exchange.
+#pragma once
+#include <mpi.h>
+
+#include <Eigen/Dense>
+#include <array>
+#include <vector>
+
+#include "grid.hpp"
+
+namespace fpsolve {
+
+// Every rank grid p_0 x p_1 x p_2 = ranks with 1 <= p_a <= cells_a (p_a = 1 beyond the grid's axes).
+std::vector<std::array<int, 3>> factorisations(int ranks, const Grid& global);
+
+class Decomposition {
+public:
+    // Collective over `comm`. Throws InputError when the grid has fewer cells along every useful
+    // factorisation than there are ranks. `procs` (all zero: chosen as above) forces the rank grid.
+    Decomposition(MPI_Comm comm, const Grid& global, std::array<int, 3> procs = {0, 0, 0});
+    Decomposition(const Decomposition&) = delete;
+    Decomposition& operator=(const Decomposition&) = delete;
+    ~Decomposition();
+
+    MPI_Comm comm() const { return cart_; }
+    int rank() const { return rank_; }
+    int size() const { return size_; }
+    const Grid& global() const { return global_; }
+    const Grid& extended() const { return extended_; }   // the rank's block with its ghost layers
+    const std::array<int, 3>& procs() const { return procs_; }
+    const std::array<int, 3>& coords() const { return coords_; }
+    const std::array<Index, 3>& begin() const { return begin_; }  // first owned cell per axis (global index)
+    const std::array<Index, 3>& count() const { return count_; }  // owned cells per axis
+    const std::array<Index, 3>& ghost_lower() const { return lo_; }   // 0 or 1 per axis
+    bool cuts_periodic_axis() const {
+        for (int a = 0; a < global_.dims; ++a)
+            if (procs_[a] > 1 && global_.boundary[a] == Boundary::periodic) return true;
+        return false;
+    }
+    Index owned_size() const { return static_cast<Index>(owned_.size()); }
+    // Extended-block linear index of each owned cell, in the owned block's row-major order.
+    const std::vector<Index>& owned_cells() const { return owned_; }
+    // Whether an extended-block cell is owned (not a ghost).
+    bool is_owned(Index extended_cell) const { return mask_[static_cast<std::size_t>(extended_cell)] != 0; }
+    // The owned block as a grid of its own (lower/upper on its faces), boundaries as the global grid.
+    Grid owned_grid() const;
+
+    // owned -> extended (ghosts filled from the neighbours) and extended -> owned.
+    void to_extended(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const;
+    void from_extended(const Eigen::VectorXd& extended, Eigen::VectorXd& owned) const;
+    void halo(Eigen::VectorXd& extended) const;
+    // The owned part of a vector over the whole grid (row-major global order).
+    Eigen::VectorXd slice(const Eigen::VectorXd& global_values) const;
+
+    // Collective reductions over the ranks.
+    double sum(double x) const;
+    double max(double x) const;
+    double min(double x) const;
+    bool all(bool x) const;
+
+private:
+    MPI_Comm cart_ = MPI_COMM_NULL;
+    int rank_ = 0, size_ = 1;
+    Grid global_, extended_;
+    std::array<int, 3> procs_{1, 1, 1}, coords_{0, 0, 0};
+    std::array<Index, 3> begin_{0, 0, 0}, count_{1, 1, 1}, lo_{0, 0, 0}, hi_{0, 0, 0};
+    std::array<int, 3> lower_rank_{MPI_PROC_NULL, MPI_PROC_NULL, MPI_PROC_NULL};
+    std::array<int, 3> upper_rank_{MPI_PROC_NULL, MPI_PROC_NULL, MPI_PROC_NULL};
+    // Per axis: subarray types of the extended block for the slabs sent down/up and received from below/above.
+    std::array<MPI_Datatype, 3> send_down_{}, send_up_{}, recv_below_{}, recv_above_{};
+    std::vector<Index> owned_;
+    std::vector<Index> rows_;   // extended index of the first owned cell of each owned row (the last axis)
+    Index row_length_ = 1;
+    std::vector<char> mask_;
+};
+
+}  // namespace fpsolve

@@ -1,0 +1,153 @@
+#include "distributed_integrator.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include "dense_adaptive_stepper.hpp"
+#include "odeint_eigen.hpp"
+#include "rkc.hpp"
+// After odeint_eigen.hpp: the MPI backend nests the Eigen algebra.
+#include <boost/numeric/odeint/external/mpi/mpi.hpp>
+
+namespace fpsolve {
+
+namespace odeint = boost::numeric::odeint;
+
+TimeSettings resolve(const TimeSettings& in, const DistributedOperator& op) {
+    if (in.integrator == Integrator::implicit)
+        throw InputError("time.integrator: \"implicit\" is not available under MPI yet (it needs a distributed sparse "
+                         "solver); use \"rkc\" (stabilised explicit, for stiff grids) or run on one process");
+    return resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
+}
+
+namespace {
+
+using DState = odeint::mpi_state<State>;
+
+// Every rank checks the stop flag of its own signal handler; the flags are reduced so that all ranks
+// throw at the same right-hand side. All ranks evaluate the same right-hand sides, so reducing at every
+// `every`-th one is collective too, and spares a latency-bound allreduce per right-hand side.
+struct StopCheck {
+    const Decomposition* dec;
+    const std::atomic<bool>* stop;
+    std::shared_ptr<std::size_t> calls = std::make_shared<std::size_t>(0);
+    static constexpr std::size_t every = 16;
+    void operator()() const {
+        if (++*calls % every != 0) return;
+        const bool mine = stop && stop->load(std::memory_order_relaxed);
+        if (!dec->all(!mine)) throw Interrupted();
+    }
+};
+
+// For odeint's own steppers: the state is the rank's part of an mpi_state.
+struct MpiSystem {
+    const DistributedOperator* op;
+    std::size_t* count;
+    StopCheck check;
+    void operator()(const DState& p, DState& dpdt, double t) const {
+        check();
+        ++*count;
+        (*op)(p(), dpdt(), t);
+    }
+};
+
+// For the DenseAdaptiveStepper steppers: the state is the owned cells, the bound global.
+struct LocalSystem {
+    const DistributedOperator* op;
+    std::size_t* count;
+    StopCheck check;
+    void operator()(const State& p, State& dpdt, double t) const {
+        check();
+        ++*count;
+        (*op)(p, dpdt, t);
+    }
+    double spectral_radius_bound(double t) const { return op->spectral_radius_bound(t); }
+    bool time_dependent() const { return op->time_dependent(); }
+};
+
+struct RankReduction {
+    const Decomposition* dec;
+    void operator()(double& sum_sq, double& count, double& negative) const {
+        double in[2] = {sum_sq, count}, out[2] = {0.0, 0.0};
+        MPI_Allreduce(in, out, 2, MPI_DOUBLE, MPI_SUM, dec->comm());
+        sum_sq = out[0];
+        count = out[1];
+        negative = dec->min(negative);
+    }
+};
+
+using Algebra = odeint::mpi_nested_algebra<odeint::vector_space_algebra>;
+using Rk4 = odeint::runge_kutta4<DState, double, DState, double, Algebra>;
+using Dopri5 = odeint::runge_kutta_dopri5<DState, double, DState, double, Algebra>;
+using CashKarp = odeint::runge_kutta_cash_karp54<DState, double, DState, double, Algebra>;
+using Fehlberg = odeint::runge_kutta_fehlberg78<DState, double, DState, double, Algebra>;
+
+}  // namespace
+
+IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeSettings& in, const Observer& observer,
+                            const std::atomic<bool>* stop) {
+    const TimeSettings s = resolve(in, op);
+    const Decomposition& dec = op.decomposition();
+    IntegrationReport report;
+    report.integrator = s.integrator;
+    report.reason = s.reason;
+    const auto& times = s.times;
+    if (times.size() == 1) {
+        observer(p, times.front());
+        return report;
+    }
+    const StopCheck check{&dec, stop};
+    const double span = times.back() - times.front();
+    auto rho0 = [&] { return op.spectral_radius_bound(times.front()); };
+
+    if (s.integrator == Integrator::rkc) {
+        LocalSystem sys{&op, &report.rhs_evaluations, check};
+        double dt0;
+        if (s.dt) {
+            dt0 = *s.dt;
+        } else {  // 1% of the time scale |p| / |A p| of the start, as the serial first_step()
+            State f;
+            sys(p, f, times.front());
+            const double fn = std::sqrt(dec.sum(f.squaredNorm())), pn = std::sqrt(dec.sum(p.squaredNorm()));
+            dt0 = fn > 0.0 ? std::min(span / 100.0, 0.01 * pn / fn) : span / 100.0;
+        }
+        DenseAdaptiveStepper<RkcMethod, RankReduction> stepper(RkcMethod{s.rtol}, s.atol, s.rtol, op.monotone(times.front()),
+                                                               RankReduction{&dec});
+        odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), dt0, observer);
+        report.steps = stepper.accepted_steps();
+        report.rejected_steps = stepper.rejected_steps();
+        return report;
+    }
+
+    MpiSystem sys{&op, &report.rhs_evaluations, check};
+    DState x;
+    x() = p;
+    auto obs = [&](const DState& y, double t) { observer(y(), t); };
+    const double rk4_limit = [&] {
+        const double rho = rho0();
+        return rho > 0.0 ? 2.785 / rho : HUGE_VAL;
+    }();
+    const double dt0 = s.dt.value_or(std::min(span / 100.0, 0.5 * rk4_limit));
+    switch (s.integrator) {
+        case Integrator::rk4:
+            odeint::integrate_times(Rk4(), sys, x, times.begin(), times.end(), *s.dt, obs);
+            break;
+        case Integrator::dopri5:
+            odeint::integrate_times(odeint::make_dense_output(s.atol, s.rtol, Dopri5()), sys, x, times.begin(),
+                                    times.end(), dt0, obs);
+            break;
+        case Integrator::cash_karp54:
+            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, CashKarp()), sys, x, times.begin(),
+                                    times.end(), dt0, obs);
+            break;
+        case Integrator::fehlberg78:
+            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, Fehlberg()), sys, x, times.begin(),
+                                    times.end(), dt0, obs);
+            break;
+        default: throw InputError("time.integrator: not available under MPI");
+    }
+    p = x();
+    return report;
+}
+
+}  // namespace fpsolve

@@ -1,0 +1,45 @@
+// The fpsolve HDF5 file (DESIGN §4) written by all ranks of a decomposed run through parallel HDF5
+// (MPI-IO driver): the same groups, datasets, shapes, chunks, compression and attributes as
+// SnapshotWriter, so a file written by N ranks reads back as the file of a serial run.
+//
+//   /snapshots/density[k, cells...]     each rank writes its block as a hyperslab, collectively
+//   /snapshots/current[k, cells..., d]  the same, with the d components
+//   /reference/density                  the same, once
+//   /diagnostics/...                    reduced before (DistributedDiagnostics); rank 0 writes the row
+//   attributes, /grid                   written by every rank with the same values (HDF5 metadata is collective)
+//
+// Every method is collective. Parallel HDF5 has no SWMR mode: readers must wait for the run to end (or
+// read after a flush, without SWMR's guarantees); a killed run may leave the file unreadable.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "decomposition.hpp"
+#include "diagnostics.hpp"
+#include "snapshot_file.hpp"
+
+namespace fpsolve {
+
+class ParallelSnapshotWriter {
+public:
+    // Creates (truncates) `path`. `reference` holds the owned cells of the reference density.
+    ParallelSnapshotWriter(const std::string& path, const Decomposition& dec, const FileMetadata& meta,
+                           bool with_current, const std::optional<Eigen::VectorXd>& reference);
+    ParallelSnapshotWriter(const ParallelSnapshotWriter&) = delete;
+    ParallelSnapshotWriter& operator=(const ParallelSnapshotWriter&) = delete;
+    ~ParallelSnapshotWriter();
+
+    // `density`: the owned cells; `current`: owned x dims (with output.current).
+    void append(double t, const Eigen::VectorXd& density, const Diagnostics& diag,
+                const Eigen::MatrixXd* current = nullptr);
+    void set_status(const std::string& status);
+    void close();
+    std::size_t snapshots() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fpsolve

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Compares two fpsolve files: the same groups, datasets, shapes, chunks, compression and attributes, and
+values within a relative tolerance (max |a - b| / max |b| per dataset, min_density against the largest
+density; NaN must match NaN).
+
+usage: compare_h5.py SERIAL.h5 PARALLEL.h5 [--rtol 1e-12]
+Prints the largest relative difference per dataset; exits 1 on any mismatch."""
+import sys
+
+import h5py
+import numpy as np
+
+
+def items(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj))
+    return out
+
+
+def attrs(obj):
+    return {k: obj.attrs[k] for k in obj.attrs}
+
+
+def same_attr(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        if a.dtype.kind in "fc":
+            return np.array_equal(a, b, equal_nan=True)
+        return all(x == y for x, y in zip(a.ravel(), b.ravel()))
+    return a == b
+
+
+def main(argv):
+    rtol = 1e-12
+    if "--rtol" in argv:
+        i = argv.index("--rtol")
+        rtol = float(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
+    ref, got = argv[1], argv[2]
+    errors = []
+    worst = 0.0
+    with h5py.File(ref, "r") as fr, h5py.File(got, "r") as fg:
+        ir, ig = items(fr), items(fg)
+        if sorted(ir) != sorted(ig):
+            errors.append(f"objects differ: only in {ref}: {sorted(set(ir) - set(ig))}, only in {got}: {sorted(set(ig) - set(ir))}")
+        for name in ["/"] + sorted(set(ir) & set(ig)):
+            a = fr[name] if name != "/" else fr
+            b = fg[name] if name != "/" else fg
+            ar, ag = attrs(a), attrs(b)
+            if sorted(ar) != sorted(ag):
+                errors.append(f"{name}: attributes {sorted(ar)} vs {sorted(ag)}")
+            for k in set(ar) & set(ag):
+                if not same_attr(ar[k], ag[k]):
+                    errors.append(f"{name}: attribute {k}: {ar[k]!r} vs {ag[k]!r}")
+            if not isinstance(a, h5py.Dataset):
+                continue
+            if a.shape != b.shape or a.dtype != b.dtype or a.chunks != b.chunks or a.compression != b.compression \
+                    or a.maxshape != b.maxshape:
+                errors.append(f"{name}: shape/dtype/chunks/compression {a.shape} {a.dtype} {a.chunks} {a.compression} "
+                              f"{a.maxshape} vs {b.shape} {b.dtype} {b.chunks} {b.compression} {b.maxshape}")
+                continue
+            x, y = a[()], b[()]
+            if x.size == 0:
+                continue
+            nan = np.isnan(x)
+            if not np.array_equal(nan, np.isnan(y)):
+                errors.append(f"{name}: NaN in different places")
+                continue
+            scale = np.max(np.abs(x[~nan])) if (~nan).any() else 0.0
+            if name.endswith("min_density"):  # round-off around 0: measured against the density itself
+                scale = max(scale, np.max(np.abs(fr["snapshots/density"][()])))
+            diff = np.max(np.abs(x[~nan] - y[~nan])) if (~nan).any() else 0.0
+            rel = diff / scale if scale > 0 else diff
+            worst = max(worst, rel)
+            print(f"  {name:32s} {str(x.shape):18s} max rel diff {rel:.2e}")
+            if not rel <= rtol:
+                errors.append(f"{name}: relative difference {rel:.3e} > {rtol:g}")
+    for e in errors:
+        print("MISMATCH:", e)
+    print(f"{got} vs {ref}: {'OK' if not errors else 'FAILED'} (largest relative difference {worst:.2e}, tolerance {rtol:g})")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

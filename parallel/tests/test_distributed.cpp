@@ -1,0 +1,246 @@
+// The decomposed grid against the serial one, on every rank count ctest runs it with (mpirun -np 1, 2, 3):
+//   halo exchange     every ghost holds its (wrapped) global neighbour, corners included
+//   operator          dp/dt, the spectral radius bound, outflux, cell currents, diagnostics: equal to the
+//                     serial operator's to round-off (the block's positions are bitwise the serial ones),
+//                     on every rank grid of the rank count (np = 4: 4x1, 2x2, 1x4, 2x1x2, ...)
+//   time              dopri5, cash_karp54, rk4 and rkc from 0 to t: equal to the serial run to 1e-12
+// Every checked number is first reduced over the ranks (max), so all ranks pass or fail together.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <mpi.h>
+
+#include "config.hpp"
+#include "distributed_diagnostics.hpp"
+#include "distributed_integrator.hpp"
+#include "initial_density.hpp"
+#include "reference.hpp"
+
+using namespace fpsolve;
+
+namespace {
+
+double max_over_ranks(double x) {
+    double out = 0.0;
+    MPI_Allreduce(&x, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    return out;
+}
+
+// max |owned - slice(serial)| / max |serial|, over all ranks.
+double relative_difference(const Decomposition& dec, const Eigen::VectorXd& owned, const Eigen::VectorXd& serial) {
+    const double scale = serial.cwiseAbs().maxCoeff();
+    const double diff = owned.size() ? (owned - dec.slice(serial)).cwiseAbs().maxCoeff() : 0.0;
+    return max_over_ranks(diff) / (scale > 0 ? scale : 1.0);
+}
+
+struct Case {
+    const char* name;
+    std::string toml;
+};
+
+std::string grid2(const char* boundary, int nx, int ny) {
+    return "[grid]\nlower = [-2.0, -1.5]\nupper = [2.0, 1.5]\ncells = [" + std::to_string(nx) + ", " + std::to_string(ny) +
+           "]\nboundary = " + boundary + "\n";
+}
+
+// The configurations of the issue: reflecting double well, correlated OU, periodic tilted potential,
+// 3-D diffusion, absorbing walls, and state-dependent noise (noise-induced drift by differences).
+const std::vector<Case>& cases() {
+    static const std::vector<Case> c = {
+        {"2-D double well, reflecting",
+         grid2("\"reflecting\"", 23, 17) + "[dynamics]\npotential = \"(x^2-1)^2 + 0.5*y^2 + 0.3*x*y\"\nnoise = 0.6\n"
+                                           "[initial]\ngaussian = { mean = [0.8, 0.2], covariance = [[0.1, 0.02], [0.02, 0.1]] }\n"},
+        {"2-D OU, rotational drift, correlated noise",
+         grid2("\"reflecting\"", 19, 22) +
+             "[dynamics]\ndrift = [\"-(x + 0.6*y)\", \"-(-0.6*x + y)\"]\nnoise = [[0.5, 0.2], [0.2, 0.3]]\n"
+             "[initial]\ngaussian = { mean = [0.5, 0.0], covariance = [[0.2, 0.05], [0.05, 0.2]] }\n"},
+        {"2-D periodic x and y, correlated noise (corners across the wrap)",
+         grid2("\"periodic\"", 17, 20) +
+             "[dynamics]\ndrift = [\"0.3 + 0.2*sin(pi*y/1.5)\", \"-0.2 + 0.1*cos(pi*x/2)\"]\nnoise = [[0.5, 0.2], [0.2, 0.3]]\n"
+             "[initial]\ndensity = \"exp(-(x^2 + y^2))\"\n"},
+        {"1-D periodic tilted potential",
+         "[grid]\nlower = [0.0]\nupper = [1.0]\ncells = [37]\nboundary = \"periodic\"\n"
+         "[dynamics]\npotential = \"0.2*cos(2*pi*x) - 0.7*x\"\nnoise = 0.3\n[initial]\ndensity = \"1 + 0.5*sin(2*pi*x)\"\n"},
+        {"3-D diffusion with drift",
+         "[grid]\nlower = [-1.0, -1.0, -1.0]\nupper = [1.0, 1.0, 1.0]\ncells = [9, 8, 7]\n"
+         "[dynamics]\ndrift = [\"-x\", \"-y + 0.2*x\", \"-z\"]\nnoise = [[0.3, 0.05, 0.0], [0.05, 0.3, 0.04], [0.0, 0.04, 0.3]]\n"
+         "[initial]\ngaussian = { mean = [0.2, 0.0, -0.1], covariance = [[0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]] }\n"},
+        {"2-D absorbing walls",
+         grid2("\"absorbing\"", 21, 16) + "[dynamics]\ndrift = [\"0.5\", \"-0.3*y\"]\nnoise = 0.2\n"
+                                          "[initial]\ndensity = \"exp(-((x-0.3)^2 + y^2) / 0.3)\"\n"},
+        {"2-D state-dependent noise (Stratonovich), absorbing x, periodic y",
+         grid2("[\"absorbing\", \"periodic\"]", 18, 20) +
+             "[dynamics]\ndrift = [\"-x\", \"0.4\"]\nnoise = [\"0.2 + 0.1*x^2\", \"0.3\"]\nconvention = \"stratonovich\"\n"
+             "[initial]\ndensity = \"exp(-(x^2 + y^2))\"\n"},
+    };
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("halo exchange fills every ghost with its global neighbour, corners included") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (const char* bc : {"\"reflecting\"", "\"periodic\"", "[\"periodic\", \"reflecting\", \"periodic\"]"})
+    for (int forced = 0; forced < 2; ++forced) {
+        const std::string toml = std::string("[grid]\nlower = [0, 0, 0]\nupper = [1, 1, 1]\ncells = [7, 6, 5]\nboundary = ") +
+                                 bc + "\n[dynamics]\ndrift = [\"0\", \"0\", \"0\"]\nnoise = 1\n";
+        const Config c = parse_config(toml, "halo.toml", {});
+        const Grid& g = c.problem.grid;
+        // The chosen rank grid, then one that cuts as many axes as the rank count allows.
+        std::array<int, 3> procs{0, 0, 0};
+        if (forced) {
+            std::size_t most = 0;
+            for (const auto& p : factorisations(size, g)) {
+                const std::size_t cut = static_cast<std::size_t>((p[0] > 1) + (p[1] > 1) + (p[2] > 1));
+                if (cut > most) most = cut, procs = p;
+            }
+        }
+        const Decomposition dec(MPI_COMM_WORLD, g, procs);
+        // The owned cells carry their global linear index.
+        Eigen::VectorXd all(g.size());
+        for (Index k = 0; k < g.size(); ++k) all[k] = static_cast<double>(k);
+        Eigen::VectorXd ext;
+        dec.to_extended(dec.slice(all), ext);
+        const Grid& e = dec.extended();
+        double wrong = 0.0;
+        for (Index k = 0; k < e.size(); ++k) {
+            const auto i = e.unravel(k);
+            Index global = 0;
+            for (int a = 0; a < g.dims; ++a) {
+                Index j = i[a] + e.offset[a];
+                j = (j + g.cells[a]) % g.cells[a];  // ghosts exist across walls only where the axis is periodic
+                global = global * g.cells[a] + j;
+            }
+            wrong = std::max(wrong, std::abs(ext[k] - static_cast<double>(global)));
+        }
+        INFO("boundary " << bc << ", ranks " << dec.procs()[0] << "x" << dec.procs()[1] << "x" << dec.procs()[2]);
+        CHECK(max_over_ranks(wrong) == 0.0);
+        CHECK(dec.sum(static_cast<double>(dec.owned_size())) == static_cast<double>(g.size()));
+    }
+}
+
+TEST_CASE("the distributed operator equals the serial one to round-off, on every rank grid") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (const Case& k : cases()) {
+      const Config c = parse_config(k.toml, "case.toml", {});
+      const Problem& pb = c.problem;
+      // Every factorisation of the rank count: with 4 ranks 2x2 (and 2x2x1, 2x1x2, ...) cuts two axes, whose
+      // corners the cross-diffusion stencil reads.
+      for (const auto& procs : factorisations(size, pb.grid)) {
+        const FokkerPlanckOperator serial(pb);
+        const State p = initial_state(pb.grid, pb.initial);
+        State f;
+        serial(p, f, 0.0);
+
+        const Decomposition dec(MPI_COMM_WORLD, pb.grid, procs);
+        const DistributedOperator op(dec, pb);
+        State fd;
+        op(dec.slice(p), fd, 0.0);
+        INFO(k.name << " on " << dec.size() << " ranks (" << dec.procs()[0] << "x" << dec.procs()[1] << "x"
+                    << dec.procs()[2] << ")");
+        const double rhs = relative_difference(dec, fd, f);
+        CHECK(rhs <= 1e-14);
+        const double rho = serial.spectral_radius_bound(0.0), rho_d = op.spectral_radius_bound(0.0);
+        CHECK(std::abs(rho - rho_d) <= 1e-14 * rho);
+        CHECK(std::abs(serial.outflux(p, 0.0) - op.outflux(dec.slice(p), 0.0)) <= 1e-14 * (1.0 + std::abs(serial.outflux(p, 0.0))));
+        const Eigen::MatrixXd j = serial.cell_current(p, 0.0), jd = op.cell_current(dec.slice(p), 0.0);
+        for (int a = 0; a < pb.grid.dims; ++a) CHECK(relative_difference(dec, jd.col(a), j.col(a)) <= 1e-14);
+        CHECK(std::abs(serial.cross_monotonicity_ratio() - op.cross_monotonicity_ratio()) <= 1e-14);
+        CHECK(serial.cross_monotonicity_ratio() == op.cross_monotonicity_ratio());
+
+        auto ref = stationary_reference(pb);
+        const DiagnosticsCalculator ds(serial, ref);
+        if (ref) ref->density = dec.slice(ref->density);
+        const DistributedDiagnostics dd(op, ref);
+        const Diagnostics a = ds(p, 0.0), b = dd(dec.slice(p), 0.0);
+        CHECK(std::abs(a.mass - b.mass) <= 1e-14);
+        CHECK((a.mean - b.mean).cwiseAbs().maxCoeff() <= 1e-14);
+        CHECK((a.covariance - b.covariance).cwiseAbs().maxCoeff() <= 1e-14);
+        CHECK(std::abs(a.entropy - b.entropy) <= 1e-13 * (1 + std::abs(a.entropy)));
+        CHECK(a.min_density == b.min_density);
+        CHECK(std::abs(a.outflux - b.outflux) <= 1e-14 * (1 + std::abs(a.outflux)));
+        if (ref) {
+            CHECK(std::abs(a.l1_to_reference - b.l1_to_reference) <= 1e-13);
+            CHECK(std::abs(a.kl_to_reference - b.kl_to_reference) <= 1e-13 * (1 + std::abs(a.kl_to_reference)));
+            if (std::isfinite(a.free_energy)) CHECK(std::abs(a.free_energy - b.free_energy) <= 1e-13 * (1 + std::abs(a.free_energy)));
+        }
+      }
+    }
+}
+
+TEST_CASE("distributed time integration takes the serial steps: snapshots agree to 1e-12") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (const Case& k : cases()) {
+        const Config c = parse_config(k.toml, "case.toml", {});
+        const Problem& pb = c.problem;
+        for (const auto& procs : factorisations(size, pb.grid))
+        for (const Integrator integ : {Integrator::dopri5, Integrator::cash_karp54, Integrator::rk4, Integrator::rkc}) {
+            TimeSettings ts;
+            ts.times = {0.0, 0.05, 0.1};
+            ts.integrator = integ;
+            ts.rtol = 1e-8;
+            ts.atol = 1e-12;
+            const FokkerPlanckOperator serial(pb);
+            std::vector<State> s_snap, d_snap;
+            State p = initial_state(pb.grid, pb.initial);
+            const IntegrationReport rs = integrate(serial, p, ts, [&](const State& x, double) { s_snap.push_back(x); });
+
+            const Decomposition dec(MPI_COMM_WORLD, pb.grid, procs);
+            const DistributedOperator op(dec, pb);
+            State q = dec.slice(initial_state(pb.grid, pb.initial));
+            const IntegrationReport rd = integrate(op, q, ts, [&](const State& x, double) { d_snap.push_back(x); });
+            INFO(k.name << ", " << to_string(integ) << " on " << procs[0] << "x" << procs[1] << "x" << procs[2] << " ranks");
+            REQUIRE(d_snap.size() == s_snap.size());
+            double worst = 0.0;
+            for (std::size_t n = 0; n < s_snap.size(); ++n) worst = std::max(worst, relative_difference(dec, d_snap[n], s_snap[n]));
+            INFO("largest relative difference " << worst << ", right-hand sides " << rd.rhs_evaluations << " vs "
+                                                << rs.rhs_evaluations << " serially");
+            // Bitwise the serial arithmetic (max-norm steppers, no cut periodic axis): the same steps, to round-off.
+            // RKC sums its RMS norm in another order, and a cut periodic axis moves its wrap-around face: a step
+            // decision near err = 1 may then flip, and the runs differ by a fraction of the tolerance.
+            const bool same_bits = integ != Integrator::rkc && !dec.cuts_periodic_axis();
+            if (same_bits) {
+                CHECK(rd.rhs_evaluations == rs.rhs_evaluations);  // the same steps, accepted and rejected
+                CHECK(worst <= 1e-12);
+            } else {
+                CHECK(worst <= 10 * ts.rtol);
+            }
+        }
+    }
+}
+
+TEST_CASE("the implicit integrator is refused under MPI with what to use instead") {
+    const Config c = parse_config(cases()[0].toml, "case.toml", {});
+    const Decomposition dec(MPI_COMM_WORLD, c.problem.grid);
+    const DistributedOperator op(dec, c.problem);
+    TimeSettings ts;
+    ts.times = {0.0, 1.0};
+    ts.integrator = Integrator::implicit;
+    CHECK_THROWS_WITH(resolve(ts, op), Catch::Contains("rkc"));
+}
+
+TEST_CASE("more ranks than cells along every useful factorisation is bad input") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const Config c = parse_config("[grid]\nlower = [0]\nupper = [1]\ncells = [1]\n[dynamics]\ndrift = [\"0\"]\nnoise = 1\n",
+                                  "tiny.toml", {});
+    if (size > 1)
+        CHECK_THROWS_AS(Decomposition(MPI_COMM_WORLD, c.problem.grid), InputError);
+    else
+        CHECK_NOTHROW(Decomposition(MPI_COMM_WORLD, c.problem.grid));
+}
+
+int main(int argc, char** argv) {
+    MPI_Init(&argc, &argv);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    Catch::Session session;
+    if (rank != 0) session.configData().outputFilename = "/dev/null";  // one report, from rank 0 (checks are reduced)
+    int failed = session.run(argc, argv);
+    int any = 0;
+    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return any;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# fpsolve run under mpirun -np N against the same run on one process: the files must hold the same groups,
+# datasets, shapes, chunks and attributes, and the same numbers to 1e-12 (relative to each dataset's largest
+# value). Then bad input under MPI: exit 2, one line on stderr, no file.
+# The 1-D periodic case takes rk4: its cut periodic axis differs from the serial run by round-off in the
+# wrap-around face, which can flip an adaptive step decision (parallel/decomposition.hpp).
+# Usage: test_mpi_runs.sh FPSOLVE SOURCE_DIR NP      ($FPSOLVE_SERIAL: a serial build's binary for the reference)
+set -euo pipefail
+fp=$1 src=$2 np=$3
+serial=${FPSOLVE_SERIAL:-$fp}
+compare="/usr/bin/python3 $src/parallel/tests/compare_h5.py"
+mpirun=(mpirun --quiet --oversubscribe -np "$np")   # --quiet: without it mpirun adds its own notice of a non-zero exit
+[ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export OMP_NUM_THREADS=1
+
+cat > periodic.toml <<'TOML'
+title = "1-D periodic tilted potential"
+[grid]
+lower = [0.0]
+upper = [1.0]
+cells = [61]
+boundary = "periodic"
+[dynamics]
+potential = "0.2*cos(2*pi*x) - 0.7*x"
+noise = 0.3
+[initial]
+density = "1 + 0.5*sin(2*pi*x)"
+[time]
+end = 0.5
+snapshots = 6
+TOML
+cat > diffusion3d.toml <<'TOML'
+title = "3-D diffusion with drift and correlated noise"
+[grid]
+lower = [-1.5, -1.5, -1.5]
+upper = [1.5, 1.5, 1.5]
+cells = [14, 12, 10]
+[dynamics]
+drift = ["-x", "-y + 0.2*x", "-z"]
+noise = [[0.3, 0.05, 0.0], [0.05, 0.3, 0.04], [0.0, 0.04, 0.3]]
+[initial]
+gaussian = { mean = [0.2, 0.0, -0.1], covariance = [[0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]] }
+[time]
+end = 0.2
+snapshots = 3
+TOML
+
+scen=$src/data/scenarios
+# name | config | overrides
+cases=(
+  "double-well-2d|$scen/double-well-2d.toml|time.end=0.3 time.snapshots=4"
+  "double-well-2d-rkc|$scen/double-well-2d.toml|time.end=0.3 time.snapshots=4 time.integrator=\"rkc\""
+  "ou-correlated|$scen/ou-correlated.toml|time.end=0.3 time.snapshots=4 output.current=true"
+  "periodic|periodic.toml|time.integrator=\"rk4\""
+  "diffusion3d|diffusion3d.toml|time.integrator=\"cash_karp54\""
+  "absorbing|$scen/absorbing-walls.toml|time.end=0.3 time.snapshots=4"
+  "multiplicative|$scen/multiplicative-stratonovich.toml|time.end=0.2 time.snapshots=3 time.integrator=\"rk4\""
+)
+status=0
+for c in "${cases[@]}"; do
+  IFS='|' read -r name config overrides <<<"$c"
+  sets=()
+  for o in $overrides; do sets+=(--set "$o"); done
+  "$serial" run "$config" -o "$name-serial.h5" --quiet "${sets[@]}"
+  "${mpirun[@]}" "$fp" run "$config" -o "$name-np$np.h5" --quiet "${sets[@]}"
+  echo "== $name, np = $np"
+  $compare "$name-serial.h5" "$name-np$np.h5" --rtol 1e-12 || status=1
+done
+
+# Bad input: every rank finds it; one line from rank 0, exit 2, no file.
+check_bad() {
+  local what=$1; shift
+  set +e
+  "${mpirun[@]}" "$fp" "$@" 2>err.txt >out.txt
+  local rc=$?
+  set -e
+  local lines
+  lines=$(grep -c . err.txt || true)
+  if [ "$rc" -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q "^fpsolve: error: " err.txt || [ -e bad.h5 ]; then
+    echo "FAILED ($what): exit $rc, $lines stderr lines:"; cat err.txt; status=1
+  else
+    echo "bad input ($what): exit 2, one line: $(cat err.txt)"
+  fi
+  rm -f bad.h5
+}
+check_bad "unknown key" run periodic.toml -o bad.h5 --set grid.colour=1
+check_bad "bad expression" run periodic.toml -o bad.h5 --set 'dynamics.potential="cos(("'
+check_bad "negative initial density" run periodic.toml -o bad.h5 --set 'initial.density="sin(2*pi*x)"'
+if [ "$np" -gt 1 ]; then
+  check_bad "implicit integrator" run periodic.toml -o bad.h5 --set 'time.integrator="implicit"'
+  check_bad "stationary" stationary periodic.toml -o bad.h5
+fi
+touch exists.h5
+set +e; "${mpirun[@]}" "$fp" run periodic.toml -o exists.h5 --quiet 2>err.txt; rc=$?; set -e
+if [ "$rc" -ne 2 ] || [ -s exists.h5 ]; then echo "FAILED: an existing file was overwritten without --force (exit $rc)"; status=1; fi
+exit $status
