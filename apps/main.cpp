@@ -31,13 +31,21 @@ int fail(int code, const std::string& what) {
 }
 
 #ifdef FPSOLVE_MPI
-// One MPI session for the whole program; a process started without mpirun is a world of one and runs serially.
+// One MPI session for the whole program, started only under a launcher (mpirun, srun): a process started
+// by itself runs the serial code without initialising MPI (whose start-up, e.g., writes shared-memory files).
 struct MpiSession {
+    bool active = false;
     MpiSession(int& argc, char**& argv) {
+        bool launched = false;
+        for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) launched = launched || std::getenv(v);
+        if (!launched) return;
         int provided = 0;
         MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);  // OpenMP threads in the operator
+        active = true;
     }
-    ~MpiSession() { MPI_Finalize(); }
+    ~MpiSession() {
+        if (active) MPI_Finalize();
+    }
     MpiSession(const MpiSession&) = delete;
     MpiSession& operator=(const MpiSession&) = delete;
 };

@@ -28,15 +28,24 @@
 
 namespace fpsolve {
 
+namespace {
+bool mpi_running() {
+    int initialised = 0, finalised = 0;
+    MPI_Initialized(&initialised);
+    MPI_Finalized(&finalised);
+    return initialised && !finalised;
+}
+}  // namespace
+
 int mpi_processes() {
     int size = 1;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (mpi_running()) MPI_Comm_size(MPI_COMM_WORLD, &size);
     return size;
 }
 
 int mpi_rank() {
     int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (mpi_running()) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     return rank;
 }
 

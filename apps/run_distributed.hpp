@@ -6,7 +6,7 @@
 
 namespace fpsolve {
 
-// Processes in MPI_COMM_WORLD (1 when started without mpirun).
+// Processes in MPI_COMM_WORLD (1 when started without mpirun or srun: MPI is then not initialised).
 int mpi_processes();
 int mpi_rank();
 
