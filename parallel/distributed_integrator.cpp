@@ -14,6 +14,9 @@ namespace fpsolve {
 namespace odeint = boost::numeric::odeint;
 
 TimeSettings resolve(const TimeSettings& in, const DistributedOperator& op) {
+    if (in.integrator == Integrator::expm)
+        throw InputError("time.integrator: \"expm\" is not available under MPI yet (its detailed-balance check needs "
+                         "the whole generator); use \"rkc\" or run on one process");
     if (in.integrator == Integrator::implicit)
         throw InputError("time.integrator: \"implicit\" is not available under MPI yet (it needs a distributed sparse "
                          "solver); use \"rkc\" (stabilised explicit, for stiff grids) or run on one process");

@@ -227,7 +227,7 @@ void row_interior(Index n, const StridedRow* s, const double* __restrict a, cons
 // The strided axes (all but the last) get row pointers chosen once per row, with the walls mapped to
 // a zero row, so the inner loop over the contiguous axis has no branches.
 template <int Strided>
-void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p, double* dp) const {
+void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink) const {
     const Grid& g = grid();
     const int last = g.dims - 1;
     const Index n = g.cells[last];
@@ -246,6 +246,7 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
 #endif
     {
     const SubnormalsAreZero ftz;  // per thread: the far tails of a density are subnormal (subnormals.hpp)
+    std::vector<double> row_buffer(sink ? static_cast<std::size_t>(n) : 0);  // per thread, with a sink
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -278,7 +279,7 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
         const double* A = c.a[last].data() + c0;
         const double* B = c.b[last].data() + c0;
         const double* pc = p + c0;
-        double* out = dp + c0;
+        double* out = sink ? row_buffer.data() : dp + c0;
         auto strided = [&](Index j) {
             double f = 0.0;
             for (int a = 0; a < Strided; ++a)
@@ -311,6 +312,7 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
                 out[j] += f;
             }
         }
+        if (sink) sink->finish(sink->context, c0, n, out);
     }
     }
 }
@@ -322,6 +324,15 @@ void FokkerPlanckOperator::operator()(const State& p, State& dpdt, double t) con
         case 1: apply_diagonal<0>(c, p.data(), dpdt.data()); break;
         case 2: apply_diagonal<1>(c, p.data(), dpdt.data()); break;
         default: apply_diagonal<2>(c, p.data(), dpdt.data()); break;
+    }
+}
+
+void FokkerPlanckOperator::apply_rows(const State& p, double t, RowSink sink) const {
+    const Coefficients& c = ensure(t);
+    switch (grid().dims) {
+        case 1: apply_diagonal<0>(c, p.data(), nullptr, &sink); break;
+        case 2: apply_diagonal<1>(c, p.data(), nullptr, &sink); break;
+        default: apply_diagonal<2>(c, p.data(), nullptr, &sink); break;
     }
 }
 

@@ -32,6 +32,16 @@ public:
     // dp/dt = A(t) p, matrix-free.
     void operator()(const State& p, State& dpdt, double t) const;
 
+    // A(t) p handed over row by row instead of stored: finish(context, first, count, values) gets the cells
+    // first .. first + count - 1 (one grid row along the last axis) while they are still in the cache, on the
+    // thread that computed them (rows run in parallel, each exactly once). A stepper that only combines A p
+    // with other vectors saves the memory traffic of writing A p and reading it back.
+    struct RowSink {
+        void* context;
+        void (*finish)(void* context, Index first, Index count, const double* values);
+    };
+    void apply_rows(const State& p, double t, RowSink sink) const;
+
     // The generator A(t) as a sparse matrix (column sums 0 without absorbing walls).
     Eigen::SparseMatrix<double> matrix(double t) const;
     // Cell-centred probability current (N x dims): the mean of each cell's two face fluxes per axis,
@@ -74,7 +84,7 @@ private:
     const Coefficients& ensure(double t) const;
     void assemble(double t, Coefficients& c) const;
     template <int Strided>
-    void apply_diagonal(const Coefficients& c, const double* p, double* dp) const;
+    void apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink = nullptr) const;
     // Visits every face flux as (lower cell or -1, upper cell or -1, terms) for the generic paths.
     template <class Visitor>
     void for_each_face(const Coefficients& c, Visitor&& visit) const;

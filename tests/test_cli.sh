@@ -67,6 +67,18 @@ expect_bad "potential and drift" run base.toml -o out.h5 --set 'dynamics.drift=[
 expect_bad "bad convention" run base.toml -o out.h5 --set 'dynamics.convention="ito-ish"'
 expect_bad "bad integrator" run base.toml -o out.h5 --set 'time.integrator="euler"'
 expect_bad "rk4 beyond stability" run base.toml -o out.h5 --set 'time.integrator="rk4"' --set time.dt=1.0
+sed -e 's/^potential = .*/drift = ["1 + cos(x)"]/' -e 's/^cells = .*/cells = [40]\nboundary = "periodic"/' base.toml >ring.toml
+expect_bad "expm with a circulating current" run ring.toml -o out.h5 --set 'time.integrator="expm"'
+grep -q "detailed balance" stderr.txt || fail "expm on a ring: the error does not name detailed balance"
+"$fp" run ring.toml -o out.h5 >/dev/null 2>&1 || fail "ring.toml does not run with the default integrator"
+rm -f out.h5
+expect_bad "expm with time-dependent dynamics" run base.toml -o out.h5 --set 'time.integrator="expm"' \
+    --set 'dynamics.potential="x^2 * (1 + t)"'
+# expm on a potential: runs, and says so
+"$fp" run base.toml -o out.h5 --set 'time.integrator="expm"' >stdout.txt 2>stderr.txt ||
+    fail "expm on a potential: exit $? ($(cat stderr.txt))"
+grep -q "expm" stdout.txt || fail "expm on a potential: stdout does not name expm: $(cat stdout.txt)"
+rm -f out.h5
 expect_bad "negative end" run base.toml -o out.h5 --set time.end=-1
 expect_bad "times not increasing" run base.toml -o out.h5 --set 'time.times=[0.0, 0.2, 0.1]'
 expect_bad "too much memory" run base.toml -o out.h5 --set 'grid.cells=[1000000000000]'

@@ -5,7 +5,9 @@
 #include <type_traits>
 
 #include "block_algebra.hpp"
+#include "chebyshev_exponential.hpp"
 #include "dense_adaptive_stepper.hpp"
+#include "detailed_balance.hpp"
 #include "odeint_eigen.hpp"
 #include "rkc.hpp"
 #include "tr_bdf2.hpp"
@@ -23,16 +25,17 @@ std::string_view to_string(Integrator i) {
         case Integrator::fehlberg78: return "fehlberg78";
         case Integrator::implicit: return "implicit";
         case Integrator::rkc: return "rkc";
+        case Integrator::expm: return "expm";
     }
     return "?";
 }
 
 Integrator integrator_from_string(std::string_view name) {
     for (auto i : {Integrator::automatic, Integrator::rk4, Integrator::dopri5, Integrator::cash_karp54,
-                   Integrator::fehlberg78, Integrator::implicit, Integrator::rkc})
+                   Integrator::fehlberg78, Integrator::implicit, Integrator::rkc, Integrator::expm})
         if (name == to_string(i)) return i;
     throw InputError("time.integrator: got \"" + std::string(name) +
-                     "\", expected auto, rk4, dopri5, cash_karp54, fehlberg78, implicit or rkc");
+                     "\", expected auto, rk4, dopri5, cash_karp54, fehlberg78, implicit, rkc or expm");
 }
 
 namespace {
@@ -75,7 +78,23 @@ Integrator choose(double rho, double t0, double t1, std::string* reason) {
 }  // namespace
 
 TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
-    return resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
+    if (in.integrator == Integrator::expm) {
+        if (op.time_dependent())
+            throw InputError("time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\", "
+                             "\"implicit\" or \"dopri5\"");
+        const DetailedBalance balance = detailed_balance(op.matrix(in.times.front()));
+        if (!balance.holds)
+            throw InputError("time.integrator = \"expm\" needs a discretised generator in detailed balance "
+                             "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
+                             balance.why + "); use \"rkc\", \"implicit\" or \"dopri5\"");
+    }
+    TimeSettings s = resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
+    // "auto" stays with rkc, as it must under MPI too, but says when the exact exponential would apply.
+    if (in.integrator == Integrator::automatic && s.integrator == Integrator::rkc && !op.time_dependent() &&
+        detailed_balance(op.matrix(in.times.front())).holds)
+        s.reason += "; this generator is in detailed balance: time.integrator = \"expm\" is exact in time and "
+                    "faster when snapshots are few";
+    return s;
 }
 
 TimeSettings resolve(const TimeSettings& in, const std::function<double()>& spectral_radius_at_start) {
@@ -112,6 +131,11 @@ struct System {
         check();
         ++*count;
         (*op)(p, dpdt, t);
+    }
+    void apply_rows(const State& p, double t, FokkerPlanckOperator::RowSink sink) const {
+        check();
+        ++*count;
+        op->apply_rows(p, t, sink);
     }
     Eigen::SparseMatrix<double> matrix(double t) const {
         check();
@@ -197,6 +221,14 @@ IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const Time
         case Integrator::rkc:
             run_dense(RkcMethod{s.rtol}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
             break;
+        case Integrator::expm: {
+            // One step per snapshot interval (a step as long as the run); the series cut at rtol / 100.
+            ChebyshevExponential stepper(op.spectral_radius_bound(times.front()), 0.01 * s.rtol);
+            odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), 2.0 * span, obs);
+            report.steps = stepper.steps();
+            report.rejected_steps = stepper.splits();
+            break;
+        }
         default: throw InputError("time.integrator: not available");
     }
     return report;

@@ -9,6 +9,8 @@
 //   fehlberg78      8(7)  adaptive
 //   implicit        2     TR-BDF2, L-stable, adaptive, sparse LU once per step size (tr_bdf2.hpp)
 //   rkc             2     Runge–Kutta–Chebyshev, stabilised explicit, adaptive stages (rkc.hpp)
+//   expm            exact exp(dt A) p per snapshot interval, Chebyshev series (chebyshev_exponential.hpp);
+//                         for time-independent generators in detailed balance only (real spectrum)
 //
 // The two second-order steppers interpolate snapshots with a cubic Hermite and refuse steps that would
 // push the density below -atol (dense_adaptive_stepper.hpp). "auto" (see choose_integrator) keeps dopri5
@@ -24,7 +26,7 @@
 
 namespace fpsolve {
 
-enum class Integrator { automatic, rk4, dopri5, cash_karp54, fehlberg78, implicit, rkc };
+enum class Integrator { automatic, rk4, dopri5, cash_karp54, fehlberg78, implicit, rkc, expm };
 
 std::string_view to_string(Integrator i);
 Integrator integrator_from_string(std::string_view name);  // throws InputError
@@ -68,7 +70,7 @@ double explicit_step_count(const FokkerPlanckOperator& op, double t0, double t1)
 Integrator choose_integrator(const FokkerPlanckOperator& op, double t0, double t1, std::string* reason = nullptr);
 
 // Resolves `automatic` and checks the settings against the operator (rk4 step within the stability
-// limit); throws InputError naming the key.
+// limit; expm only for a time-independent generator in detailed balance); throws InputError naming the key.
 TimeSettings resolve(const TimeSettings& settings, const FokkerPlanckOperator& op);
 // The same from the spectral radius bound of A(times[0]), asked for only when needed (a distributed
 // operator reduces it over the ranks: parallel/).

@@ -38,4 +38,15 @@ double sum_blocks(Eigen::Index n, F&& f) {
     return sum;
 }
 
+// Maximum over blocks of f(begin, size) -> double.
+template <class F>
+double max_blocks(Eigen::Index n, F&& f) {
+    const Eigen::Index blocks = (n + block_size - 1) / block_size;
+    std::vector<double> partial(static_cast<std::size_t>(blocks));
+    for_blocks(n, [&](Eigen::Index begin, Eigen::Index size) { partial[static_cast<std::size_t>(begin / block_size)] = f(begin, size); });
+    double big = 0.0;
+    for (double s : partial) big = std::max(big, s);
+    return big;
+}
+
 }  // namespace fpsolve
