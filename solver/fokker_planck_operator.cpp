@@ -223,22 +223,86 @@ void row_interior(Index n, const StridedRow* s, const double* __restrict a, cons
 
 }  // namespace
 
-// Gather form: every cell sums its own face fluxes, so rows are independent and dp is written once.
-// The strided axes (all but the last) get row pointers chosen once per row, with the walls mapped to
-// a zero row, so the inner loop over the contiguous axis has no branches.
+// One row in gather form: every cell sums its own face fluxes. The strided axes (all but the last) get row
+// pointers chosen once per row, with the walls mapped to a zero row, so the inner loop over the contiguous
+// axis has no branches.
 template <int Strided>
-void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink) const {
+void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* p, double* out) const {
     const Grid& g = grid();
     const int last = g.dims - 1;
     const Index n = g.cells[last];
-    const Index rows = g.size() / n;
     const bool periodic = g.boundary[last] == Boundary::periodic;
     const double* zeros = zeros_.data();
-    const bool has_cross = c.cross_rows.nonZeros() > 0;
-    const int* cross_start = has_cross ? c.cross_rows.outerIndexPtr() : nullptr;
-    const int* cross_col = has_cross ? c.cross_rows.innerIndexPtr() : nullptr;
-    const double* cross_values = has_cross ? c.cross_rows.valuePtr() : nullptr;
+    const Index c0 = r * n;
+    const auto idx = g.unravel(c0);
+    StridedRow sr[2 > Strided ? 2 : Strided];
+    for (int a = 0; a < Strided; ++a) {
+        const Index s = g.stride(a), na = g.cells[a];
+        const double* A = c.a[a].data();
+        const double* B = c.b[a].data();
+        StridedRow& row = sr[a];
+        row.ah = A + c0;
+        row.bh = B + c0;
+        if (idx[a] + 1 < na)
+            row.ph = p + c0 + s;
+        else if (g.boundary[a] == Boundary::periodic)
+            row.ph = p + c0 - (na - 1) * s;
+        else
+            row.ph = zeros;  // b = 0 on the wall
+        if (idx[a] > 0) {
+            row.al = A + c0 - s, row.bl = B + c0 - s, row.pl = p + c0 - s;
+        } else if (g.boundary[a] == Boundary::periodic) {
+            const Index off = c0 + (na - 1) * s;
+            row.al = A + off, row.bl = B + off, row.pl = p + off;
+        } else {
+            row.al = zeros, row.bl = c.wall[a].data() + c0, row.pl = zeros;
+        }
+    }
+    const double* A = c.a[last].data() + c0;
+    const double* B = c.b[last].data() + c0;
+    const double* pc = p + c0;
+    auto strided = [&](Index j) {
+        double f = 0.0;
+        for (int a = 0; a < Strided; ++a)
+            f += sr[a].al[j] * sr[a].pl[j] - (sr[a].bl[j] + sr[a].ah[j]) * pc[j] + sr[a].bh[j] * sr[a].ph[j];
+        return f;
+    };
+    auto edge = [&](Index j) {
+        double lo, hi;
+        if (j > 0)
+            lo = A[j - 1] * pc[j - 1] - B[j - 1] * pc[j];
+        else if (periodic)
+            lo = A[n - 1] * pc[n - 1] - B[n - 1] * pc[0];
+        else
+            lo = -c.wall[last][static_cast<std::size_t>(c0)] * pc[0];
+        if (j + 1 < n)
+            hi = A[j] * pc[j] - B[j] * pc[j + 1];
+        else if (periodic)
+            hi = A[j] * pc[j] - B[j] * pc[0];
+        else
+            hi = A[j] * pc[j];
+        out[j] = strided(j) + lo - hi;
+    };
+    edge(0);
+    row_interior<Strided>(n, sr, A, B, pc, out);
+    if (n > 1) edge(n - 1);
+    if (c.cross_rows.nonZeros() > 0) {
+        const int* start = c.cross_rows.outerIndexPtr();
+        const int* col = c.cross_rows.innerIndexPtr();
+        const double* value = c.cross_rows.valuePtr();
+        for (Index j = 0; j < n; ++j) {
+            double f = 0.0;
+            for (int k = start[c0 + j]; k < start[c0 + j + 1]; ++k) f += value[k] * p[col[k]];
+            out[j] += f;
+        }
+    }
+}
 
+// Rows are independent, and each writes only its own dp once.
+template <int Strided>
+void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink) const {
+    const Index n = row_length();
+    const Index rows = this->rows();
     // Rows are independent and each writes only its own dp: threads split them statically, and the result
     // does not depend on the thread count (no reductions). Small grids stay on one thread.
 #ifdef _OPENMP
@@ -251,68 +315,9 @@ void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p
 #pragma omp for schedule(static)
 #endif
     for (Index r = 0; r < rows; ++r) {
-        const Index c0 = r * n;
-        const auto idx = g.unravel(c0);
-        StridedRow sr[2 > Strided ? 2 : Strided];
-        for (int a = 0; a < Strided; ++a) {
-            const Index s = g.stride(a), na = g.cells[a];
-            const double* A = c.a[a].data();
-            const double* B = c.b[a].data();
-            StridedRow& row = sr[a];
-            row.ah = A + c0;
-            row.bh = B + c0;
-            if (idx[a] + 1 < na)
-                row.ph = p + c0 + s;
-            else if (g.boundary[a] == Boundary::periodic)
-                row.ph = p + c0 - (na - 1) * s;
-            else
-                row.ph = zeros;  // b = 0 on the wall
-            if (idx[a] > 0) {
-                row.al = A + c0 - s, row.bl = B + c0 - s, row.pl = p + c0 - s;
-            } else if (g.boundary[a] == Boundary::periodic) {
-                const Index off = c0 + (na - 1) * s;
-                row.al = A + off, row.bl = B + off, row.pl = p + off;
-            } else {
-                row.al = zeros, row.bl = c.wall[a].data() + c0, row.pl = zeros;
-            }
-        }
-        const double* A = c.a[last].data() + c0;
-        const double* B = c.b[last].data() + c0;
-        const double* pc = p + c0;
-        double* out = sink ? row_buffer.data() : dp + c0;
-        auto strided = [&](Index j) {
-            double f = 0.0;
-            for (int a = 0; a < Strided; ++a)
-                f += sr[a].al[j] * sr[a].pl[j] - (sr[a].bl[j] + sr[a].ah[j]) * pc[j] + sr[a].bh[j] * sr[a].ph[j];
-            return f;
-        };
-        auto edge = [&](Index j) {
-            double lo, hi;
-            if (j > 0)
-                lo = A[j - 1] * pc[j - 1] - B[j - 1] * pc[j];
-            else if (periodic)
-                lo = A[n - 1] * pc[n - 1] - B[n - 1] * pc[0];
-            else
-                lo = -c.wall[last][static_cast<std::size_t>(c0)] * pc[0];
-            if (j + 1 < n)
-                hi = A[j] * pc[j] - B[j] * pc[j + 1];
-            else if (periodic)
-                hi = A[j] * pc[j] - B[j] * pc[0];
-            else
-                hi = A[j] * pc[j];
-            out[j] = strided(j) + lo - hi;
-        };
-        edge(0);
-        row_interior<Strided>(n, sr, A, B, pc, out);
-        if (n > 1) edge(n - 1);
-        if (cross_values != nullptr) {
-            for (Index j = 0; j < n; ++j) {
-                double f = 0.0;
-                for (int k = cross_start[c0 + j]; k < cross_start[c0 + j + 1]; ++k) f += cross_values[k] * p[cross_col[k]];
-                out[j] += f;
-            }
-        }
-        if (sink) sink->finish(sink->context, c0, n, out);
+        double* out = sink ? row_buffer.data() : dp + r * n;
+        row_of<Strided>(c, r, p, out);
+        if (sink) sink->finish(sink->context, r * n, n, out);
     }
     }
 }
@@ -324,6 +329,18 @@ void FokkerPlanckOperator::operator()(const State& p, State& dpdt, double t) con
         case 1: apply_diagonal<0>(c, p.data(), dpdt.data()); break;
         case 2: apply_diagonal<1>(c, p.data(), dpdt.data()); break;
         default: apply_diagonal<2>(c, p.data(), dpdt.data()); break;
+    }
+}
+
+Index FokkerPlanckOperator::row_length() const { return grid().cells[grid().dims - 1]; }
+Index FokkerPlanckOperator::rows() const { return grid().size() / row_length(); }
+
+void FokkerPlanckOperator::apply_row(Index row, const double* p, double t, double* out) const {
+    const Coefficients& c = ensure(t);
+    switch (grid().dims) {
+        case 1: row_of<0>(c, row, p, out); break;
+        case 2: row_of<1>(c, row, p, out); break;
+        default: row_of<2>(c, row, p, out); break;
     }
 }
 

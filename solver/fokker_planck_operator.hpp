@@ -41,6 +41,14 @@ public:
         void (*finish)(void* context, Index first, Index count, const double* values);
     };
     void apply_rows(const State& p, double t, RowSink sink) const;
+    // One row of A(t) p: the grid as rows() lines of row_length() cells along the last axis (1-D: one row).
+    // Row r (cells r n .. r n + n - 1) reads p in rows r - 1 .. r + 1 in 2-D (and across a periodic first
+    // axis, row 0 reads row rows() - 1 and back), in rows r - n_1 - 1 .. r + n_1 + 1 and across periodic axes
+    // in 3-D. For steppers that take two products per sweep (time/chebyshev_exponential.hpp). Call once
+    // from one thread (or use operator()) before calling from several when the coefficients may be unset.
+    void apply_row(Index row, const double* p, double t, double* out) const;
+    Index rows() const;
+    Index row_length() const;
 
     // The generator A(t) as a sparse matrix (column sums 0 without absorbing walls).
     Eigen::SparseMatrix<double> matrix(double t) const;
@@ -85,6 +93,8 @@ private:
     void assemble(double t, Coefficients& c) const;
     template <int Strided>
     void apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink = nullptr) const;
+    template <int Strided>
+    void row_of(const Coefficients& c, Index r, const double* p, double* out) const;
     // Visits every face flux as (lower cell or -1, upper cell or -1, terms) for the generic paths.
     template <class Visitor>
     void for_each_face(const Coefficients& c, Visitor&& visit) const;

@@ -187,6 +187,27 @@ density = "1"
     }
 }
 
+TEST_CASE("expm on a periodic torus (rows 0 and N-1 coupled) equals the dense matrix exponential") {
+    const Config c = config_from(R"toml(
+[grid]
+lower = [0.0, 0.0]
+upper = [6.283185307179586, 6.283185307179586]
+cells = [13, 11]
+boundary = "periodic"
+[dynamics]
+potential = "cos(x) + 0.5*cos(y) + 0.3*sin(x + y)"
+noise = 0.6
+[initial]
+density = "exp(-((x-1)^2 + (y-2)^2))"
+)toml");
+    const FokkerPlanckOperator op(c.problem);
+    const Eigen::MatrixXd a = Eigen::MatrixXd(op.matrix(0.0));
+    const State p0 = initial_state(op.grid(), c.problem.initial);
+    const auto got = run(op, {0.0, 0.7, 4.0}, Integrator::expm);
+    CHECK(max_rel(got[1], (a * 0.7).exp() * p0) < 1e-9);
+    CHECK(max_rel(got[2], (a * 4.0).exp() * p0) < 1e-9);
+}
+
 TEST_CASE("expm agrees with a tight dopri5 run on a larger grid, to far below rkc's time error") {
     const Config c = double_well_2d(48, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.05)");
     const FokkerPlanckOperator op(c.problem);

@@ -27,6 +27,10 @@
 
 #include "fokker_planck_operator.hpp"
 #include "parallel_blocks.hpp"
+#include "subnormals.hpp"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace fpsolve {
 
@@ -149,23 +153,101 @@ private:
             return current_.segment(b, m).cwiseAbs().maxCoeff();
         });
         growth = std::max(growth, t1 / x_max);
-        // T_{k+1} x = (4/rho) A T_k x + 2 T_k x - T_{k-1} x, written over T_{k-1} x; one pass per term.
-        for (std::size_t k = 1; !last; ++k) {
-            ++products_;
-            Term term{previous_.data(), current_.data(), sum_.data(), scale, coefficient(k + 1, last), 0.0};
-            if constexpr (requires { sys.apply_rows(current_, t, FokkerPlanckOperator::RowSink{}); }) {
-                // fused: each row of A T_k x is combined while in the cache, A T_k x is never stored
-                sys.apply_rows(current_, t, FokkerPlanckOperator::RowSink{&term, &Term::finish});
-            } else {
-                sys(current_, product_, t);
-                for_blocks(n, [&](Eigen::Index b, Eigen::Index m) { Term::finish(&term, b, m, product_.data() + b); });
+        // T_{k+1} x = (4/rho) A T_k x + 2 T_k x - T_{k-1} x, written over T_{k-1} x; one pass per term, or one
+        // pass per two terms on 2-D grids (two_terms).
+        for (std::size_t k = 1; !last;) {
+            bool last_next = false;
+            const double c_next = coefficient(k + 1, last_next);
+            double largest = 0.0;
+            bool two = false;
+            if constexpr (requires { sys.row_operator(std::size_t{2}); }) {
+                if (!last_next) {
+                    const FokkerPlanckOperator& op = *sys.row_operator(2);
+                    if (op.grid().dims == 2 && op.rows() >= 4) {
+                        bool last_after = false;
+                        const double c_after = coefficient(k + 2, last_after);
+                        products_ += 2;
+                        largest = two_terms(op, t, scale, c_next, c_after);
+                        k += 2;
+                        last = last_after;
+                        two = true;
+                    }
+                }
             }
-            growth = std::max(growth, term.largest.load() / x_max);
-            if (!(u * static_cast<double>(k + 1) * growth <= tolerance_)) return false;
-            std::swap(previous_, current_);
+            if (!two) {
+                ++products_;
+                Term term{previous_.data(), current_.data(), sum_.data(), scale, c_next, 0.0};
+                if constexpr (requires { sys.apply_rows(current_, t, FokkerPlanckOperator::RowSink{}); }) {
+                    // fused: each row of A T_k x is combined while in the cache, A T_k x is never stored
+                    sys.apply_rows(current_, t, FokkerPlanckOperator::RowSink{&term, &Term::finish});
+                } else {
+                    sys(current_, product_, t);
+                    for_blocks(n, [&](Eigen::Index b, Eigen::Index m) { Term::finish(&term, b, m, product_.data() + b); });
+                }
+                largest = term.largest.load();
+                std::swap(previous_, current_);
+                k += 1;
+                last = last_next;
+            }
+            growth = std::max(growth, largest / x_max);
+            if (!(u * static_cast<double>(k) * growth <= tolerance_)) return false;
         }
         std::swap(x, sum_);
         return true;
+    }
+
+    // Two terms in one sweep over the rows of a 2-D grid (temporal blocking): T_{k+1} x over T_{k-1} x in
+    // previous_, and one row behind it T_{k+2} x over T_k x in current_, while the rows they share are in the
+    // cache, so the coefficients and vectors stream from memory once per two products. Threads take fixed
+    // chunks of rows; a row within one row of its chunk's ends (and, across a periodic first axis, rows 0 and
+    // rows - 1) waits for a barrier, since a neighbour thread still reads its T_k x. Each element is the same
+    // expression for any thread count. Returns max |T_{k+1} x|, |T_{k+2} x|.
+    double two_terms(const FokkerPlanckOperator& op, double t, double scale, double c1, double c2) {
+        const Eigen::Index n = op.row_length(), rows = op.rows();
+        double* const prev = previous_.data();
+        double* const cur = current_.data();
+        double* const sum = sum_.data();
+        std::atomic<double> largest{0.0};
+        // over[q] <- 2 (scale A from + from)[q] - over[q], sum[q] += coefficient over[q], on row q.
+        auto term = [&](Eigen::Index q, const double* from, double* over, double coefficient, double* row, double& big) {
+            op.apply_row(q, from, t, row);
+            const Eigen::Index o = q * n;
+            const double* __restrict f = from + o;
+            double* __restrict w = over + o;
+            double* __restrict s = sum + o;
+            for (Eigen::Index i = 0; i < n; ++i) {
+                const double next = 2.0 * (scale * row[i] + f[i]) - w[i];
+                w[i] = next;
+                s[i] += coefficient * next;
+                big = std::max(big, std::abs(next));
+            }
+        };
+#ifdef _OPENMP
+#pragma omp parallel if (rows * n >= parallel_threshold)
+#endif
+        {
+            const SubnormalsAreZero ftz;
+            std::vector<double> row(static_cast<std::size_t>(n));
+            double big = 0.0;
+            int threads = 1, id = 0;
+#ifdef _OPENMP
+            threads = omp_get_num_threads(), id = omp_get_thread_num();
+#endif
+            const Eigen::Index begin = rows * id / threads, end = rows * (id + 1) / threads;
+            for (Eigen::Index q = begin; q < end; ++q) {
+                term(q, cur, prev, c1, row.data(), big);                         // T_{k+1}, row q
+                if (q - 1 >= begin + 1 && q - 1 < end - 1) term(q - 1, prev, cur, c2, row.data(), big);  // T_{k+2}
+            }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            for (Eigen::Index q = begin; q < std::min(end, begin + 1); ++q) term(q, prev, cur, c2, row.data(), big);
+            for (Eigen::Index q = std::max(begin + 1, end - 1); q < end; ++q) term(q, prev, cur, c2, row.data(), big);
+            double seen = largest.load(std::memory_order_relaxed);
+            while (big > seen && !largest.compare_exchange_weak(seen, big, std::memory_order_relaxed)) {
+            }
+        }
+        return largest.load();
     }
 
     // One term of the recurrence over cells first .. first + count - 1, given (A T_k x) there: T_{k+1} x over

@@ -132,6 +132,13 @@ struct System {
         ++*count;
         (*op)(p, dpdt, t);
     }
+    // The operator itself, for a stepper that evaluates `products` products row by row (checks the stop flag
+    // and counts them first).
+    const FokkerPlanckOperator* row_operator(std::size_t products) const {
+        check();
+        *count += products;
+        return op;
+    }
     void apply_rows(const State& p, double t, FokkerPlanckOperator::RowSink sink) const {
         check();
         ++*count;
