@@ -17,6 +17,7 @@
 // given a step at least as long as the run.
 #pragma once
 #include <Eigen/Dense>
+#include <array>
 #include <atomic>
 #include <boost/numeric/odeint/stepper/stepper_categories.hpp>
 #include <cmath>
@@ -154,27 +155,26 @@ private:
         });
         growth = std::max(growth, t1 / x_max);
         // T_{k+1} x = (4/rho) A T_k x + 2 T_k x - T_{k-1} x, written over T_{k-1} x; one pass per term, or one
-        // pass per two terms on 2-D grids (two_terms).
+        // pass per `depth` terms on 2-D grids (sweep).
         for (std::size_t k = 1; !last;) {
             bool last_next = false;
             const double c_next = coefficient(k + 1, last_next);
             double largest = 0.0;
-            bool two = false;
+            bool swept = false;
             if constexpr (requires { sys.row_operator(std::size_t{2}); }) {
-                if (!last_next) {
-                    const FokkerPlanckOperator& op = *sys.row_operator(2);
-                    if (op.grid().dims == 2 && op.rows() >= 4) {
-                        bool last_after = false;
-                        const double c_after = coefficient(k + 2, last_after);
-                        products_ += 2;
-                        largest = two_terms(op, t, scale, c_next, c_after);
-                        k += 2;
-                        last = last_after;
-                        two = true;
-                    }
+                const FokkerPlanckOperator& op = *sys.row_operator(0);
+                if (!last_next && op.grid().dims == 2 && op.rows() >= 4) {
+                    std::array<double, depth> cs{c_next};
+                    int levels = 1;
+                    while (levels < depth && !last) cs[static_cast<std::size_t>(levels)] = coefficient(k + 1 + levels, last), ++levels;
+                    sys.row_operator(static_cast<std::size_t>(levels));  // counts them, checks the stop flag
+                    products_ += static_cast<std::size_t>(levels);
+                    largest = sweep(op, t, scale, cs.data(), levels);
+                    k += static_cast<std::size_t>(levels);
+                    swept = true;
                 }
             }
-            if (!two) {
+            if (!swept) {
                 ++products_;
                 Term term{previous_.data(), current_.data(), sum_.data(), scale, c_next, 0.0};
                 if constexpr (requires { sys.apply_rows(current_, t, FokkerPlanckOperator::RowSink{}); }) {
@@ -196,29 +196,36 @@ private:
         return true;
     }
 
-    // Two terms in one sweep over the rows of a 2-D grid (temporal blocking): T_{k+1} x over T_{k-1} x in
-    // previous_, and one row behind it T_{k+2} x over T_k x in current_, while the rows they share are in the
-    // cache, so the coefficients and vectors stream from memory once per two products. Threads take fixed
-    // chunks of rows; a row within one row of its chunk's ends (and, across a periodic first axis, rows 0 and
-    // rows - 1) waits for a barrier, since a neighbour thread still reads its T_k x. Each element is the same
-    // expression for any thread count. Returns max |T_{k+1} x|, |T_{k+2} x|.
-    double two_terms(const FokkerPlanckOperator& op, double t, double scale, double c1, double c2) {
+    // Terms per sweep over the rows of a 2-D grid.
+    static constexpr int depth = 4;
+
+    // `levels` terms in one sweep over the rows of a 2-D grid (temporal blocking): level j computes
+    // T_{k+1+j} x row by row, one row behind level j - 1 (whose rows r - 1 .. r + 1 it needs), over T_{k-1+j} x,
+    // alternating between previous_ and current_; the rows in flight stay in the cache, so the coefficients
+    // and vectors stream from memory once per sweep instead of once per product. Threads take fixed chunks
+    // of rows. Level j covers its chunk's rows at least j from the chunk's ends in the sweep, and the rest in
+    // round j after a barrier (a neighbour chunk still reads those rows' older terms; across a periodic first
+    // axis rows 0 and rows - 1 read each other and are such end rows). Each element is the same expression for
+    // any thread count. Returns max |T_{k+1+j} x| over the levels.
+    double sweep(const FokkerPlanckOperator& op, double t, double scale, const double* coefficients, int levels) {
         const Eigen::Index n = op.row_length(), rows = op.rows();
-        double* const prev = previous_.data();
-        double* const cur = current_.data();
+        double* const buffers[2] = {previous_.data(), current_.data()};
         double* const sum = sum_.data();
         std::atomic<double> largest{0.0};
-        // over[q] <- 2 (scale A from + from)[q] - over[q], sum[q] += coefficient over[q], on row q.
-        auto term = [&](Eigen::Index q, const double* from, double* over, double coefficient, double* row, double& big) {
+        // Level j on row q: over[q] <- 2 (scale A from + from)[q] - over[q], sum[q] += c_j over[q].
+        auto term = [&](int j, Eigen::Index q, double* row, double& big) {
+            const double* from = buffers[(j + 1) % 2];
+            double* over = buffers[j % 2];
             op.apply_row(q, from, t, row);
             const Eigen::Index o = q * n;
             const double* __restrict f = from + o;
             double* __restrict w = over + o;
             double* __restrict s = sum + o;
+            const double c = coefficients[j];
             for (Eigen::Index i = 0; i < n; ++i) {
                 const double next = 2.0 * (scale * row[i] + f[i]) - w[i];
                 w[i] = next;
-                s[i] += coefficient * next;
+                s[i] += c * next;
                 big = std::max(big, std::abs(next));
             }
         };
@@ -229,24 +236,26 @@ private:
             const SubnormalsAreZero ftz;
             std::vector<double> row(static_cast<std::size_t>(n));
             double big = 0.0;
-            int threads = 1, id = 0;
+            Eigen::Index threads = 1, id = 0;
 #ifdef _OPENMP
             threads = omp_get_num_threads(), id = omp_get_thread_num();
 #endif
             const Eigen::Index begin = rows * id / threads, end = rows * (id + 1) / threads;
-            for (Eigen::Index q = begin; q < end; ++q) {
-                term(q, cur, prev, c1, row.data(), big);                         // T_{k+1}, row q
-                if (q - 1 >= begin + 1 && q - 1 < end - 1) term(q - 1, prev, cur, c2, row.data(), big);  // T_{k+2}
-            }
+            for (Eigen::Index q = begin; q < end; ++q)
+                for (int j = 0; j < levels; ++j)
+                    if (q - j >= begin + j && q - j < end - j) term(j, q - j, row.data(), big);
+            for (int j = 1; j < levels; ++j) {
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
-            for (Eigen::Index q = begin; q < std::min(end, begin + 1); ++q) term(q, prev, cur, c2, row.data(), big);
-            for (Eigen::Index q = std::max(begin + 1, end - 1); q < end; ++q) term(q, prev, cur, c2, row.data(), big);
+                for (Eigen::Index q = begin; q < std::min(end, begin + j); ++q) term(j, q, row.data(), big);
+                for (Eigen::Index q = std::max(begin + j, end - j); q < end; ++q) term(j, q, row.data(), big);
+            }
             double seen = largest.load(std::memory_order_relaxed);
             while (big > seen && !largest.compare_exchange_weak(seen, big, std::memory_order_relaxed)) {
             }
         }
+        if (levels % 2 == 1) std::swap(previous_, current_);  // previous_ holds the older of the last two terms
         return largest.load();
     }
 
