@@ -50,6 +50,41 @@ Config load_run_config(const std::string& path, const std::vector<std::string>& 
     return c;
 }
 
+Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides) {
+    const SnapshotFileInfo info = read_snapshot_file(path);
+    if (info.times.empty()) throw InputError(path + ": holds no snapshot to resume from");
+    Resume r;
+    r.config = parse_config(info.config, path + " (stored config)", overrides);
+    const Grid& g = r.config.problem.grid;
+    bool same = g.dims == info.grid.dims;
+    for (int a = 0; same && a < g.dims; ++a) same = g.cells[a] == info.grid.cells[a];
+    if (!same) throw InputError("--set: a resumed run keeps the grid of " + path);
+    r.start = info.times.back();
+    r.snapshots = info.times.size();
+    InitialDensity& init = r.config.problem.initial;
+    init = InitialDensity{};
+    init.where = path;
+    // Only the snapshot times after the last one written remain.
+    std::vector<double> rest{r.start};
+    for (double t : r.config.time.times)
+        if (t > r.start * (1 + 1e-12) + 1e-300) rest.push_back(t);
+    r.config.time.times = rest;
+    r.config.observe_first = false;
+    return r;
+}
+
+RunError run_failed(const std::exception& e, double reached, const std::string& out,
+                    const std::function<void(const std::string&)>& set_status) {
+    std::string why = e.what();
+    if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
+    try {
+        set_status("failed: " + why);
+    } catch (...) {
+        // The file keeps every snapshot appended before; only the status could not be set.
+    }
+    return RunError(why + "; " + out + " keeps the snapshots written before");
+}
+
 namespace {
 std::atomic<bool> g_stop{false};  // the one global: a signal handler can reach nothing else
 extern "C" void on_signal(int) { g_stop.store(true); }

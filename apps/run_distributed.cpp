@@ -6,8 +6,9 @@
 //        -> odeint over mpi_state / RKC with reduced norms -> DistributedDiagnostics -> ParallelSnapshotWriter
 //
 // Every rank parses the config and checks the input (the same answer everywhere: exit 2, one line from
-// rank 0, no file); only rank 0 prints. Not yet under MPI: --resume, the implicit integrator (both refused
-// with what to use instead), SWMR reading while the run writes.
+// rank 0, no file); only rank 0 prints. --resume: every rank reads its block of the file's last snapshot and
+// the ranks append to the file together. Not yet under MPI: the implicit integrator (refused with what to use
+// instead), SWMR reading while the run writes.
 #include "run_distributed.hpp"
 
 #include <mpi.h>
@@ -101,24 +102,47 @@ std::string describe_grid(const Grid& g, const Decomposition& dec) {
 int run_distributed(const std::string& config, const std::string& resume, const OutputOptions& o) {
     MPI_Comm world = MPI_COMM_WORLD;
     const bool root = mpi_rank() == 0;
-    if (!resume.empty())
-        throw InputError("--resume is not available under MPI yet: resume on one process (without mpirun), "
-                         "or start a new run with initial.snapshot = \"" + resume + "\"");
+    const bool resuming = !resume.empty();
+    Resume resumed;
     Config c;
-    agree(world, [&] { c = load_run_config(config, o.set); });
-    // One rank decides about the output file, before any rank creates it.
-    std::string out;
     agree(world, [&] {
-        if (root) out = output_path(c, o);
+        if (resuming)
+            resumed = prepare_resume(resume, o.set);
+        else
+            c = load_run_config(config, o.set);
+    });
+    if (resuming) c = std::move(resumed.config);
+    // One rank decides about the output file, before any rank creates it.
+    std::string out = resume;
+    agree(world, [&] {
+        if (root && !resuming) out = output_path(c, o);
     });
     broadcast(out, world);
     const Problem& pb = c.problem;
     const Grid& g = pb.grid;
+    if (resuming && c.time.times.size() < 2) {
+        if (root && !o.quiet)
+            std::printf("fpsolve run: %s already reaches t = %g, the last snapshot time; extend it with "
+                        "--set time.end=...\n",
+                        out.c_str(), resumed.start);
+        return 0;
+    }
 
     const Decomposition dec(world, g);
     const DistributedOperator op(dec, pb);
     const TimeSettings ts = resolve(c.time, op);
-    const State p0 = initial_owned(dec, pb.initial);
+    State p0;
+    if (resuming) {
+        // Each rank reads its block of the last snapshot and continues it exactly, without renormalising.
+        std::vector<Index> begin, count;
+        for (int a = 0; a < g.dims; ++a) {
+            begin.push_back(dec.begin()[a]);
+            count.push_back(dec.count()[a]);
+        }
+        agree(world, [&] { p0 = read_snapshot_block(out, -1, begin, count); });  // also: all have closed it
+    } else {
+        p0 = initial_owned(dec, pb.initial);
+    }
     const double ratio = op.cross_monotonicity_ratio();
     if (ratio > 1.0 && root && !o.quiet)
         std::fprintf(stderr,
@@ -135,7 +159,10 @@ int run_distributed(const std::string& config, const std::string& resume, const 
     }
     DistributedDiagnostics diagnostics(op, reference);
 
-    ParallelSnapshotWriter writer(out, dec, FileMetadata{c.text, program_version}, c.output_current, reference_owned);
+    const FileMetadata meta{c.text, program_version};
+    std::unique_ptr<ParallelSnapshotWriter> writer =
+        resuming ? std::make_unique<ParallelSnapshotWriter>(out, dec, SnapshotWriter::Append{}, meta)
+                 : std::make_unique<ParallelSnapshotWriter>(out, dec, meta, c.output_current, reference_owned);
     install_signal_handlers();
     Progress progress(ts.times.back(), o.quiet || !root);
     Diagnostics first, last;
@@ -159,9 +186,9 @@ int run_distributed(const std::string& config, const std::string& resume, const 
         if (written == 0) first = last;
         if (c.output_current) {
             const Eigen::MatrixXd j = op.cell_current(x, t);
-            writer.append(t, x, last, &j);
+            writer->append(t, x, last, &j);
         } else {
-            writer.append(t, x, last);
+            writer->append(t, x, last);
         }
         ++written;
         reached = t;
@@ -171,8 +198,8 @@ int run_distributed(const std::string& config, const std::string& resume, const 
     State p = p0;
     IntegrationReport report;
     auto finish = [&](const std::string& status) {
-        writer.set_status(status);
-        writer.close();
+        writer->set_status(status);
+        writer->close();
         if (root) write_xdmf_or_warn(out);
     };
     try {
@@ -181,28 +208,25 @@ int run_distributed(const std::string& config, const std::string& resume, const 
         progress.done();
         finish("interrupted");
         if (root)
-            std::fprintf(stderr, "fpsolve: interrupted at t = %g; %s holds every snapshot written so far\n", reached,
-                         out.c_str());
+            std::fprintf(stderr,
+                         "fpsolve: interrupted at t = %g; %s holds every snapshot written so far; continue with: "
+                         "fpsolve run --resume %s\n",
+                         reached, out.c_str(), out.c_str());
         return 130;
     } catch (const std::exception& e) {
         // Every error raised inside the integration is collective (reduced norms and checks).
         progress.done();
-        std::string why = e.what();
-        if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
-        try {
-            finish("failed: " + why);
-        } catch (...) {
-        }
-        throw RunError(why + "; " + out + " keeps the snapshots written before");
+        throw run_failed(e, reached, out, finish);
     }
     finish("complete");
     progress.done();
 
     if (root && !o.quiet) {
-        const std::string name = c.title.empty() ? config : c.title;
+        const std::string name = c.title.empty() ? (resuming ? out : config) : c.title;
         std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(), describe_grid(g, dec).c_str(),
                     std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
         if (!report.reason.empty()) std::printf("  integrator: %s\n", report.reason.c_str());
+        if (resuming) std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
         std::printf("  t = %g: mass %.12f (change %.1e), min density %.2e\n", last.time, last.mass,
                     last.mass - first.mass, last.min_density);
         if (reference)
@@ -211,7 +235,7 @@ int run_distributed(const std::string& config, const std::string& resume, const 
                         last.kl_to_reference);
         else
             std::printf("  no closed-form stationary density for this problem\n");
-        std::printf("  wrote %s (%zu snapshots, parallel HDF5)\n", out.c_str(), written);
+        std::printf("  wrote %s (%zu snapshots, parallel HDF5)\n", out.c_str(), written + resumed.snapshots);
     }
     return 0;
 }
