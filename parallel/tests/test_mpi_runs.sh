@@ -70,6 +70,53 @@ for c in "${cases[@]}"; do
   $compare "$name-serial.h5" "$name-np$np.h5" --rtol 1e-12 || status=1
 done
 
+# --resume under MPI: a run to t = 0.2 continued to 0.3 equals the uninterrupted serial run. rk4's fixed steps
+# restart at every snapshot time, so stopping at one changes nothing; the stored config after the --set
+# overrides is the serial run's, so even the attributes agree.
+dw=(--set 'time.integrator="rk4"')
+"$serial" run "$scen/double-well-2d.toml" -o resume-serial.h5 --quiet "${dw[@]}" --set time.end=0.3 --set time.snapshots=4
+"${mpirun[@]}" "$fp" run "$scen/double-well-2d.toml" -o resume-np$np.h5 --quiet "${dw[@]}" --set time.end=0.2 \
+  --set time.snapshots=3
+"${mpirun[@]}" "$fp" run --resume resume-np$np.h5 --quiet --set time.end=0.3 --set time.snapshots=4
+echo "== resumed double-well-2d, np = $np"
+$compare resume-serial.h5 resume-np$np.h5 --rtol 1e-12 || status=1
+
+# No room (a file-size limit stands in for a full disk): rank 0 checks before each snapshot and every rank
+# stops as the serial run does: exit 1, one line on stderr, status "failed: ...", the earlier snapshots
+# readable. The TCP transport: the shared-memory transport's backing file would itself pass the limit.
+cat > room.toml <<'TOML'
+[grid]
+lower = [-3.0, -3.0]
+upper = [3.0, 3.0]
+cells = [200, 200]
+[dynamics]
+potential = "0.5*(x^2+y^2)"
+noise = 1.0
+[initial]
+density = "exp(-x^2-y^2)"
+[time]
+end = 0.02
+snapshots = 30
+integrator = "rk4"
+TOML
+set +e
+(ulimit -f 4096; "${mpirun[@]}" --mca btl self,tcp "$fp" run room.toml -o room.h5 --quiet 2>room.err)
+rc=$?
+set -e
+if [ "$rc" -ne 1 ] || [ "$(grep -c . room.err)" -ne 1 ] || ! grep -q "file-size limit" room.err; then
+  echo "FAILED (no room): exit $rc:"; cat room.err; status=1
+fi
+/usr/bin/python3 - <<'PY' || status=1
+import h5py, numpy as np
+with h5py.File("room.h5", "r") as f:
+    assert f.attrs["status"].startswith("failed: the next snapshot would pass the file-size limit"), f.attrs["status"]
+    d = f["snapshots/density"][()]
+    assert 1 <= len(d) < 30 and len(f["snapshots/time"]) == len(d), len(d)
+    mass = d.sum(axis=(1, 2)) * 0.03**2
+    assert np.abs(mass - 1).max() < 1e-10, mass
+    print(f"no room: exit 1, one line, {len(d)} snapshots kept, status {f.attrs['status'][:40]}...")
+PY
+
 # Bad input: every rank finds it; one line from rank 0, exit 2, no file.
 check_bad() {
   local what=$1; shift
