@@ -98,6 +98,9 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // Open MPI's mpirun ends a job it is sent SIGINT/SIGTERM for with its own exit code (1), but forwards
+    // SIGUSR1 to the ranks: `kill -USR1 <mpirun>` stops a decomposed run cleanly with exit 130.
+    sigaction(SIGUSR1, &sa, nullptr);
     // A file-size limit (ulimit -f) must fail a write with EFBIG, not kill the process mid-snapshot.
     std::signal(SIGXFSZ, SIG_IGN);
 }

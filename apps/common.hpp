@@ -43,7 +43,7 @@ Resume prepare_resume(const std::string& path, const std::vector<std::string>& o
 RunError run_failed(const std::exception& e, double reached, const std::string& out,
                     const std::function<void(const std::string&)>& set_status);
 
-// Set by SIGINT/SIGTERM once install_signal_handlers() ran.
+// Set by SIGINT/SIGTERM (and SIGUSR1, which mpirun forwards to its ranks) once install_signal_handlers() ran.
 const std::atomic<bool>& stop_requested();
 void install_signal_handlers();
 

@@ -117,6 +117,61 @@ with h5py.File("room.h5", "r") as f:
     print(f"no room: exit 1, one line, {len(d)} snapshots kept, status {f.attrs['status'][:40]}...")
 PY
 
+# Interrupts. Open MPI's mpirun, sent SIGINT or SIGTERM itself, records exit code 1 for the job before any rank
+# reports (and SIGKILLs the ranks 1 s after passing them SIGTERM), so its code is not fpsolve's; the file must
+# still say "interrupted" and hold every snapshot written. A signal that reaches the ranks (SIGUSR1 to mpirun,
+# which it forwards, or SIGINT to any one rank: the ranks agree to stop) ends the run with exit 130.
+cat > long.toml <<'TOML'
+[grid]
+lower = [-3.0, -3.0]
+upper = [3.0, 3.0]
+cells = [80, 80]
+[dynamics]
+potential = "0.5*(x^2+y^2)"
+noise = 1.0
+[initial]
+density = "exp(-x^2-y^2)"
+[time]
+end = 200.0
+snapshots = 20001
+integrator = "rk4"
+TOML
+# interrupt HOW EXPECTED_CODES: start a long run, signal it once snapshots are being written, check the file.
+interrupt() {
+  local how=$1 codes=$2
+  rm -f long.h5
+  "${mpirun[@]}" "$fp" run long.toml -o long.h5 --quiet 2>long.err &
+  local pid=$! size=0 waited=0
+  # the file grows by a snapshot at a time once the run is under way
+  while [ "$waited" -lt 600 ]; do
+    size=$(stat -c %s long.h5 2>/dev/null || echo 0)
+    [ "$size" -gt 300000 ] && break
+    sleep 0.1; waited=$((waited + 1))
+  done
+  case $how in
+    mpirun-*) kill -"${how#mpirun-}" "$pid" ;;
+    rank-INT) kill -INT "$(pgrep -P "$pid" | head -1)" ;;
+  esac
+  set +e; wait "$pid"; local rc=$?; set -e
+  if ! [[ " $codes " == *" $rc "* ]]; then echo "FAILED (interrupt, $how): exit $rc, expected $codes"; cat long.err; status=1; fi
+  HOW=$how RC=$rc /usr/bin/python3 - <<'PY' || status=1
+import os, h5py, numpy as np
+with h5py.File("long.h5", "r") as f:
+    st, d = f.attrs["status"], f["snapshots/density"][()]
+    assert st == "interrupted", st
+    assert len(d) >= 1 and len(f["snapshots/time"]) == len(d) == len(f["diagnostics/mass"]), len(d)
+    mass = d.sum(axis=(1, 2)) * (6.0 / 80) ** 2
+    assert np.abs(mass - 1).max() < 1e-10, mass
+    print(f"interrupt ({os.environ['HOW']}): exit {os.environ['RC']}, status {st}, {len(d)} snapshots readable")
+PY
+}
+if [ "$np" -gt 1 ]; then
+  interrupt mpirun-USR1 "130"
+  interrupt rank-INT "130"
+  interrupt mpirun-INT "1 130"
+  interrupt mpirun-TERM "1 130"
+fi
+
 # Bad input: every rank finds it; one line from rank 0, exit 2, no file.
 check_bad() {
   local what=$1; shift
