@@ -34,7 +34,7 @@ std::string output_path(const Config& c, const OutputOptions& o) {
 }
 
 Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& extra_tables) {
+                       const std::vector<std::string>& extra_tables, bool read_snapshot_values) {
     Config c = load_config(path, overrides, extra_tables);
     InitialDensity& init = c.problem.initial;
     if (!init.snapshot_file.empty()) {
@@ -45,7 +45,7 @@ Config load_run_config(const std::string& path, const std::vector<std::string>& 
             same = info.grid.cells[a] == g.cells[a] && std::abs(info.grid.lower[a] - g.lower[a]) <= 1e-12 * g.length(a) &&
                    std::abs(info.grid.upper[a] - g.upper[a]) <= 1e-12 * g.length(a);
         if (!same) throw InputError("initial.snapshot: " + init.snapshot_file + " is on a different grid than [grid]");
-        init.values = read_snapshot(init.snapshot_file, -1);
+        if (read_snapshot_values) init.values = read_snapshot(init.snapshot_file, -1);
     }
     return c;
 }

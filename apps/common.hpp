@@ -23,9 +23,10 @@ void add_output_options(CLI::App* sub, OutputOptions& o);
 // exists and --force was not given, or if its folder does not exist.
 std::string output_path(const Config& config, const OutputOptions& o);
 
-// load_config + reading [initial] snapshot from its file.
+// load_config + checking that [initial] snapshot's file is on the grid and, with `read_snapshot`, reading its
+// last snapshot (a decomposed run reads each rank's block itself).
 Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& extra_tables = {});
+                       const std::vector<std::string>& extra_tables = {}, bool read_snapshot = true);
 
 // A resumed run (fpsolve run --resume FILE): the config stored in FILE with `overrides` (the grid must stay),
 // the snapshot times after its last one, and where it starts. The caller reads the last snapshot

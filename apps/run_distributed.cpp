@@ -61,17 +61,25 @@ void broadcast(std::string& s, MPI_Comm comm) {
     MPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
 }
 
-// The owned cells of the initial density, normalised to mass 1 over the whole grid.
+// This rank's block of the last snapshot in `path`.
+State read_owned_snapshot(const Decomposition& dec, const std::string& path) {
+    std::vector<Index> begin, count;
+    for (int a = 0; a < dec.global().dims; ++a) {
+        begin.push_back(dec.begin()[a]);
+        count.push_back(dec.count()[a]);
+    }
+    return read_snapshot_block(path, -1, begin, count);
+}
+
+// The owned cells of the initial density, normalised to mass 1 over the whole grid. An initial.snapshot is
+// read block by block (load_run_config checked its grid and left the values unread).
 State initial_owned(const Decomposition& dec, const InitialDensity& init) {
     State p;
     agree(dec.comm(), [&] {
-        if (init.values) {
-            if (init.values->size() != dec.global().size())
-                throw InputError(init.where + ": the snapshot has " + std::to_string(init.values->size()) +
-                                 " cells, the grid " + std::to_string(dec.global().size()));
-            InitialDensity slice = init;
-            slice.values = dec.slice(*init.values);
-            p = initial_values(dec.owned_grid(), slice);
+        if (!init.snapshot_file.empty()) {
+            InitialDensity block = init;
+            block.values = read_owned_snapshot(dec, init.snapshot_file);
+            p = initial_values(dec.owned_grid(), block);
         } else {
             p = initial_values(dec.owned_grid(), init);
         }
@@ -109,7 +117,7 @@ int run_distributed(const std::string& config, const std::string& resume, const 
         if (resuming)
             resumed = prepare_resume(resume, o.set);
         else
-            c = load_run_config(config, o.set);
+            c = load_run_config(config, o.set, {}, false);
     });
     if (resuming) c = std::move(resumed.config);
     // One rank decides about the output file, before any rank creates it.
@@ -134,12 +142,7 @@ int run_distributed(const std::string& config, const std::string& resume, const 
     State p0;
     if (resuming) {
         // Each rank reads its block of the last snapshot and continues it exactly, without renormalising.
-        std::vector<Index> begin, count;
-        for (int a = 0; a < g.dims; ++a) {
-            begin.push_back(dec.begin()[a]);
-            count.push_back(dec.count()[a]);
-        }
-        agree(world, [&] { p0 = read_snapshot_block(out, -1, begin, count); });  // also: all have closed it
+        agree(world, [&] { p0 = read_owned_snapshot(dec, out); });  // also: every rank has closed it
     } else {
         p0 = initial_owned(dec, pb.initial);
     }
