@@ -153,13 +153,16 @@ int run_distributed(const std::string& config, const std::string& resume, const 
                      "(|D_xy| / min(D_xx h_y/h_x, D_yy h_x/h_y) = %.3g > 1): densities may dip below 0; "
                      "choose spacings with h_y/h_x nearer sqrt(D_yy/D_xx)\n",
                      ratio);
-    // The closed form is evaluated on the whole grid on every rank, once, and only the owned block kept.
-    std::optional<Reference> reference = stationary_reference(pb);
+    // The closed form on the owned block only, normalised over the whole grid.
+    BlockReductions reduce;
+    reduce.sum = [&](double x) { return dec.sum(x); };
+    reduce.min = [&](double x) { return dec.min(x); };
+    reduce.max = [&](double x) { return dec.max(x); };
+    reduce.all = [&](bool x) { return dec.all(x); };
+    const Grid owned = dec.owned_grid();
+    const std::optional<Reference> reference = stationary_reference(pb, owned, reduce);
     std::optional<Eigen::VectorXd> reference_owned;
-    if (reference) {
-        reference->density = dec.slice(reference->density);
-        reference_owned = reference->density;
-    }
+    if (reference) reference_owned = reference->density;
     DistributedDiagnostics diagnostics(op, reference);
 
     const FileMetadata meta{c.text, program_version};
