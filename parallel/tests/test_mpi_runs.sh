@@ -128,26 +128,12 @@ PY
 # reports (and SIGKILLs the ranks 1 s after passing them SIGTERM), so its code is not fpsolve's; the file must
 # still say "interrupted" and hold every snapshot written. A signal that reaches the ranks (SIGUSR1 to mpirun,
 # which it forwards, or SIGINT to any one rank: the ranks agree to stop) ends the run with exit 130.
-cat > long.toml <<'TOML'
-[grid]
-lower = [-3.0, -3.0]
-upper = [3.0, 3.0]
-cells = [80, 80]
-[dynamics]
-potential = "0.5*(x^2+y^2)"
-noise = 1.0
-[initial]
-density = "exp(-x^2-y^2)"
-[time]
-end = 200.0
-snapshots = 20001
-integrator = "rk4"
-TOML
 # interrupt HOW EXPECTED_CODES: start a long run, signal it once snapshots are being written, check the file.
 interrupt() {
   local how=$1 codes=$2
   rm -f long.h5
-  "${mpirun[@]}" "$fp" run long.toml -o long.h5 --quiet 2>long.err &
+  "${mpirun[@]}" "$fp" run room.toml -o long.h5 --quiet --set 'grid.cells=[80, 80]' --set time.end=200 \
+    --set time.snapshots=20001 2>long.err &
   local pid=$! size=0 waited=0
   # the file grows by a snapshot at a time once the run is under way
   while [ "$waited" -lt 600 ]; do
