@@ -46,37 +46,6 @@ void check_state(const State& x, double t, double cell_volume) {
                        "; use scheme = \"exponential\", integrator = \"implicit\", smaller rtol/atol or time.dt");
 }
 
-// A resumed run: the config stored in the file, its grid, and the last snapshot as the initial state.
-struct Resume {
-    Config config;
-    double start = 0.0;
-    std::size_t snapshots = 0;
-};
-
-Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides) {
-    const SnapshotFileInfo info = read_snapshot_file(path);
-    if (info.times.empty()) throw InputError(path + ": holds no snapshot to resume from");
-    Resume r;
-    r.config = parse_config(info.config, path + " (stored config)", overrides);
-    const Grid& g = r.config.problem.grid;
-    bool same = g.dims == info.grid.dims;
-    for (int a = 0; same && a < g.dims; ++a) same = g.cells[a] == info.grid.cells[a];
-    if (!same) throw InputError("--set: a resumed run keeps the grid of " + path);
-    r.start = info.times.back();
-    r.snapshots = info.times.size();
-    InitialDensity& init = r.config.problem.initial;
-    init = InitialDensity{};
-    init.where = path;
-    init.values = read_snapshot(path, -1);
-    // Only the snapshot times after the last one written remain.
-    std::vector<double> rest{r.start};
-    for (double t : r.config.time.times)
-        if (t > r.start * (1 + 1e-12) + 1e-300) rest.push_back(t);
-    r.config.time.times = rest;
-    r.config.observe_first = false;
-    return r;
-}
-
 int run_command(const RunOptions& o) {
 #ifdef FPSOLVE_MPI
     // Under mpirun with more than one process the grid is decomposed (parallel/); one process runs serially.
@@ -99,8 +68,8 @@ int run_command(const RunOptions& o) {
 
     FokkerPlanckOperator op(pb);
     const auto reference = stationary_reference(pb);
-    State p = initial_state(g, pb.initial);
-    if (resuming) p = *pb.initial.values;  // continue exactly, without renormalising
+    // A resumed run continues exactly from the last snapshot, without renormalising.
+    State p = resuming ? read_snapshot(out, -1) : initial_state(g, pb.initial);
     const TimeSettings ts = resolve(c.time, op);
     if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
         std::fprintf(stderr,
@@ -156,15 +125,10 @@ int run_command(const RunOptions& o) {
         return 130;
     } catch (const std::exception& e) {
         progress.done();
-        std::string why = e.what();
-        if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
-        try {
-            writer->set_status("failed: " + why);
+        throw run_failed(e, reached, out, [&](const std::string& status) {
+            writer->set_status(status);
             write_xdmf_or_warn(out);
-        } catch (...) {
-            // The file keeps every snapshot appended before; only the status could not be set.
-        }
-        throw RunError(why + "; " + out + " keeps the snapshots written before");
+        });
     }
     writer->set_status("complete");
     write_xdmf_or_warn(out);  // beside OUT.h5, for ParaView

@@ -34,7 +34,7 @@ std::string output_path(const Config& c, const OutputOptions& o) {
 }
 
 Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& extra_tables) {
+                       const std::vector<std::string>& extra_tables, bool read_snapshot_values) {
     Config c = load_config(path, overrides, extra_tables);
     InitialDensity& init = c.problem.initial;
     if (!init.snapshot_file.empty()) {
@@ -45,9 +45,44 @@ Config load_run_config(const std::string& path, const std::vector<std::string>& 
             same = info.grid.cells[a] == g.cells[a] && std::abs(info.grid.lower[a] - g.lower[a]) <= 1e-12 * g.length(a) &&
                    std::abs(info.grid.upper[a] - g.upper[a]) <= 1e-12 * g.length(a);
         if (!same) throw InputError("initial.snapshot: " + init.snapshot_file + " is on a different grid than [grid]");
-        init.values = read_snapshot(init.snapshot_file, -1);
+        if (read_snapshot_values) init.values = read_snapshot(init.snapshot_file, -1);
     }
     return c;
+}
+
+Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides) {
+    const SnapshotFileInfo info = read_snapshot_file(path);
+    if (info.times.empty()) throw InputError(path + ": holds no snapshot to resume from");
+    Resume r;
+    r.config = parse_config(info.config, path + " (stored config)", overrides);
+    const Grid& g = r.config.problem.grid;
+    bool same = g.dims == info.grid.dims;
+    for (int a = 0; same && a < g.dims; ++a) same = g.cells[a] == info.grid.cells[a];
+    if (!same) throw InputError("--set: a resumed run keeps the grid of " + path);
+    r.start = info.times.back();
+    r.snapshots = info.times.size();
+    InitialDensity& init = r.config.problem.initial;
+    init = InitialDensity{};
+    init.where = path;
+    // Only the snapshot times after the last one written remain.
+    std::vector<double> rest{r.start};
+    for (double t : r.config.time.times)
+        if (t > r.start * (1 + 1e-12) + 1e-300) rest.push_back(t);
+    r.config.time.times = rest;
+    r.config.observe_first = false;
+    return r;
+}
+
+RunError run_failed(const std::exception& e, double reached, const std::string& out,
+                    const std::function<void(const std::string&)>& set_status) {
+    std::string why = e.what();
+    if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
+    try {
+        set_status("failed: " + why);
+    } catch (...) {
+        // The file keeps every snapshot appended before; only the status could not be set.
+    }
+    return RunError(why + "; " + out + " keeps the snapshots written before");
 }
 
 namespace {
@@ -63,6 +98,9 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // Open MPI's mpirun ends a job it is sent SIGINT/SIGTERM for with its own exit code (1), but forwards
+    // SIGUSR1 to the ranks: `kill -USR1 <mpirun>` stops a decomposed run cleanly with exit 130.
+    sigaction(SIGUSR1, &sa, nullptr);
     // A file-size limit (ulimit -f) must fail a write with EFBIG, not kill the process mid-snapshot.
     std::signal(SIGXFSZ, SIG_IGN);
 }

@@ -23,11 +23,28 @@ void add_output_options(CLI::App* sub, OutputOptions& o);
 // exists and --force was not given, or if its folder does not exist.
 std::string output_path(const Config& config, const OutputOptions& o);
 
-// load_config + reading [initial] snapshot from its file.
+// load_config + checking that [initial] snapshot's file is on the grid and, with `read_snapshot`, reading its
+// last snapshot (a decomposed run reads each rank's block itself).
 Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& extra_tables = {});
+                       const std::vector<std::string>& extra_tables = {}, bool read_snapshot = true);
 
-// Set by SIGINT/SIGTERM once install_signal_handlers() ran.
+// A resumed run (fpsolve run --resume FILE): the config stored in FILE with `overrides` (the grid must stay),
+// the snapshot times after its last one, and where it starts. The caller reads the last snapshot
+// (read_snapshot, or a block of it) as the initial state: the run continues it exactly.
+struct Resume {
+    Config config;
+    double start = 0.0;
+    std::size_t snapshots = 0;
+};
+Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides);
+
+// A run that stopped on error `e` after reaching t = `reached`: sets the file's status to "failed: <why>"
+// through `set_status` (best effort: the snapshots appended before stay readable either way) and returns
+// the error to throw.
+RunError run_failed(const std::exception& e, double reached, const std::string& out,
+                    const std::function<void(const std::string&)>& set_status);
+
+// Set by SIGINT/SIGTERM (and SIGUSR1, which mpirun forwards to its ranks) once install_signal_handlers() ran.
 const std::atomic<bool>& stop_requested();
 void install_signal_handlers();
 

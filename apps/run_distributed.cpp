@@ -6,8 +6,9 @@
 //        -> odeint over mpi_state / RKC with reduced norms -> DistributedDiagnostics -> ParallelSnapshotWriter
 //
 // Every rank parses the config and checks the input (the same answer everywhere: exit 2, one line from
-// rank 0, no file); only rank 0 prints. Not yet under MPI: --resume, the implicit integrator (both refused
-// with what to use instead), SWMR reading while the run writes.
+// rank 0, no file); only rank 0 prints. --resume: every rank reads its block of the file's last snapshot and
+// the ranks append to the file together. Not yet under MPI: the implicit integrator (refused with what to use
+// instead), SWMR reading while the run writes.
 #include "run_distributed.hpp"
 
 #include <mpi.h>
@@ -60,17 +61,25 @@ void broadcast(std::string& s, MPI_Comm comm) {
     MPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
 }
 
-// The owned cells of the initial density, normalised to mass 1 over the whole grid.
+// This rank's block of the last snapshot in `path`.
+State read_owned_snapshot(const Decomposition& dec, const std::string& path) {
+    std::vector<Index> begin, count;
+    for (int a = 0; a < dec.global().dims; ++a) {
+        begin.push_back(dec.begin()[a]);
+        count.push_back(dec.count()[a]);
+    }
+    return read_snapshot_block(path, -1, begin, count);
+}
+
+// The owned cells of the initial density, normalised to mass 1 over the whole grid. An initial.snapshot is
+// read block by block (load_run_config checked its grid and left the values unread).
 State initial_owned(const Decomposition& dec, const InitialDensity& init) {
     State p;
     agree(dec.comm(), [&] {
-        if (init.values) {
-            if (init.values->size() != dec.global().size())
-                throw InputError(init.where + ": the snapshot has " + std::to_string(init.values->size()) +
-                                 " cells, the grid " + std::to_string(dec.global().size()));
-            InitialDensity slice = init;
-            slice.values = dec.slice(*init.values);
-            p = initial_values(dec.owned_grid(), slice);
+        if (!init.snapshot_file.empty()) {
+            InitialDensity block = init;
+            block.values = read_owned_snapshot(dec, init.snapshot_file);
+            p = initial_values(dec.owned_grid(), block);
         } else {
             p = initial_values(dec.owned_grid(), init);
         }
@@ -101,24 +110,42 @@ std::string describe_grid(const Grid& g, const Decomposition& dec) {
 int run_distributed(const std::string& config, const std::string& resume, const OutputOptions& o) {
     MPI_Comm world = MPI_COMM_WORLD;
     const bool root = mpi_rank() == 0;
-    if (!resume.empty())
-        throw InputError("--resume is not available under MPI yet: resume on one process (without mpirun), "
-                         "or start a new run with initial.snapshot = \"" + resume + "\"");
+    const bool resuming = !resume.empty();
+    Resume resumed;
     Config c;
-    agree(world, [&] { c = load_run_config(config, o.set); });
-    // One rank decides about the output file, before any rank creates it.
-    std::string out;
     agree(world, [&] {
-        if (root) out = output_path(c, o);
+        if (resuming)
+            resumed = prepare_resume(resume, o.set);
+        else
+            c = load_run_config(config, o.set, {}, false);
+    });
+    if (resuming) c = std::move(resumed.config);
+    // One rank decides about the output file, before any rank creates it.
+    std::string out = resume;
+    agree(world, [&] {
+        if (root && !resuming) out = output_path(c, o);
     });
     broadcast(out, world);
     const Problem& pb = c.problem;
     const Grid& g = pb.grid;
+    if (resuming && c.time.times.size() < 2) {
+        if (root && !o.quiet)
+            std::printf("fpsolve run: %s already reaches t = %g, the last snapshot time; extend it with "
+                        "--set time.end=...\n",
+                        out.c_str(), resumed.start);
+        return 0;
+    }
 
     const Decomposition dec(world, g);
     const DistributedOperator op(dec, pb);
     const TimeSettings ts = resolve(c.time, op);
-    const State p0 = initial_owned(dec, pb.initial);
+    State p0;
+    if (resuming) {
+        // Each rank reads its block of the last snapshot and continues it exactly, without renormalising.
+        agree(world, [&] { p0 = read_owned_snapshot(dec, out); });  // also: every rank has closed it
+    } else {
+        p0 = initial_owned(dec, pb.initial);
+    }
     const double ratio = op.cross_monotonicity_ratio();
     if (ratio > 1.0 && root && !o.quiet)
         std::fprintf(stderr,
@@ -126,16 +153,22 @@ int run_distributed(const std::string& config, const std::string& resume, const 
                      "(|D_xy| / min(D_xx h_y/h_x, D_yy h_x/h_y) = %.3g > 1): densities may dip below 0; "
                      "choose spacings with h_y/h_x nearer sqrt(D_yy/D_xx)\n",
                      ratio);
-    // The closed form is evaluated on the whole grid on every rank, once, and only the owned block kept.
-    std::optional<Reference> reference = stationary_reference(pb);
+    // The closed form on the owned block only, normalised over the whole grid.
+    BlockReductions reduce;
+    reduce.sum = [&](double x) { return dec.sum(x); };
+    reduce.min = [&](double x) { return dec.min(x); };
+    reduce.max = [&](double x) { return dec.max(x); };
+    reduce.all = [&](bool x) { return dec.all(x); };
+    const Grid owned = dec.owned_grid();
+    const std::optional<Reference> reference = stationary_reference(pb, owned, reduce);
     std::optional<Eigen::VectorXd> reference_owned;
-    if (reference) {
-        reference->density = dec.slice(reference->density);
-        reference_owned = reference->density;
-    }
+    if (reference) reference_owned = reference->density;
     DistributedDiagnostics diagnostics(op, reference);
 
-    ParallelSnapshotWriter writer(out, dec, FileMetadata{c.text, program_version}, c.output_current, reference_owned);
+    const FileMetadata meta{c.text, program_version};
+    std::unique_ptr<ParallelSnapshotWriter> writer =
+        resuming ? std::make_unique<ParallelSnapshotWriter>(out, dec, SnapshotWriter::Append{}, meta)
+                 : std::make_unique<ParallelSnapshotWriter>(out, dec, meta, c.output_current, reference_owned);
     install_signal_handlers();
     Progress progress(ts.times.back(), o.quiet || !root);
     Diagnostics first, last;
@@ -159,9 +192,9 @@ int run_distributed(const std::string& config, const std::string& resume, const 
         if (written == 0) first = last;
         if (c.output_current) {
             const Eigen::MatrixXd j = op.cell_current(x, t);
-            writer.append(t, x, last, &j);
+            writer->append(t, x, last, &j);
         } else {
-            writer.append(t, x, last);
+            writer->append(t, x, last);
         }
         ++written;
         reached = t;
@@ -171,8 +204,8 @@ int run_distributed(const std::string& config, const std::string& resume, const 
     State p = p0;
     IntegrationReport report;
     auto finish = [&](const std::string& status) {
-        writer.set_status(status);
-        writer.close();
+        writer->set_status(status);
+        writer->close();
         if (root) write_xdmf_or_warn(out);
     };
     try {
@@ -181,28 +214,25 @@ int run_distributed(const std::string& config, const std::string& resume, const 
         progress.done();
         finish("interrupted");
         if (root)
-            std::fprintf(stderr, "fpsolve: interrupted at t = %g; %s holds every snapshot written so far\n", reached,
-                         out.c_str());
+            std::fprintf(stderr,
+                         "fpsolve: interrupted at t = %g; %s holds every snapshot written so far; continue with: "
+                         "fpsolve run --resume %s\n",
+                         reached, out.c_str(), out.c_str());
         return 130;
     } catch (const std::exception& e) {
         // Every error raised inside the integration is collective (reduced norms and checks).
         progress.done();
-        std::string why = e.what();
-        if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
-        try {
-            finish("failed: " + why);
-        } catch (...) {
-        }
-        throw RunError(why + "; " + out + " keeps the snapshots written before");
+        throw run_failed(e, reached, out, finish);
     }
     finish("complete");
     progress.done();
 
     if (root && !o.quiet) {
-        const std::string name = c.title.empty() ? config : c.title;
+        const std::string name = c.title.empty() ? (resuming ? out : config) : c.title;
         std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(), describe_grid(g, dec).c_str(),
                     std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
         if (!report.reason.empty()) std::printf("  integrator: %s\n", report.reason.c_str());
+        if (resuming) std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
         std::printf("  t = %g: mass %.12f (change %.1e), min density %.2e\n", last.time, last.mass,
                     last.mass - first.mass, last.min_density);
         if (reference)
@@ -211,7 +241,7 @@ int run_distributed(const std::string& config, const std::string& resume, const 
                         last.kl_to_reference);
         else
             std::printf("  no closed-form stationary density for this problem\n");
-        std::printf("  wrote %s (%zu snapshots, parallel HDF5)\n", out.c_str(), written);
+        std::printf("  wrote %s (%zu snapshots, parallel HDF5)\n", out.c_str(), written + resumed.snapshots);
     }
     return 0;
 }

@@ -160,8 +160,9 @@ std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name)
     return read_numeric<std::int64_t>(loc, name, H5T_NATIVE_INT64);
 }
 
-void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
-                   bool compress) {
+namespace {
+// compress: one chunk of the whole shape, deflate 1.
+Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress) {
     Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "create dataspace");
     Handle plist(H5Pcreate(H5P_DATASET_CREATE), "create property list");
     const hsize_t total = std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>());
@@ -169,9 +170,42 @@ void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t
         check(H5Pset_chunk(plist, static_cast<int>(shape.size()), shape.data()), "chunk " + name);
         check(H5Pset_deflate(plist, 1), "compress " + name);
     }
-    Handle set(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
-               "create dataset " + name);
+    return Handle(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                  "create dataset " + name);
+}
+}  // namespace
+
+void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
+                   bool compress) {
+    const Handle set = create_dataset(loc, name, shape, compress);
     check(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + name);
+}
+
+void write_dataset_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const double* block,
+                         bool compress, hid_t xfer) {
+    const Handle set = create_dataset(loc, name, shape, compress);
+    Handle space(H5Dget_space(set), "get space of " + name);
+    Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace");
+    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+          "select a block of " + name);
+    check(H5Dwrite(set, H5T_NATIVE_DOUBLE, mem, space, xfer, block), "write dataset " + name);
+}
+
+std::vector<double> read_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& start,
+                               const std::vector<hsize_t>& count) {
+    Handle set(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+    Handle space(H5Dget_space(set), "get space of " + name);
+    if (H5Sget_simple_extent_ndims(space) != static_cast<int>(count.size()))
+        throw RunError("HDF5: " + name + " has " + std::to_string(H5Sget_simple_extent_ndims(space)) +
+                       " axes, expected " + std::to_string(count.size()));
+    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+          "select a block of " + name);
+    const hsize_t n = std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
+    Handle mem(H5Screate_simple(1, &n, nullptr), "create dataspace");
+    std::vector<double> out(n);
+    check(H5Dread(set, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out.data()), "read a block of " + name);
+    return out;
 }
 
 std::vector<hsize_t> dataset_shape(hid_t loc, const std::string& name) {
@@ -189,24 +223,6 @@ std::vector<double> read_dataset(hid_t loc, const std::string& name) {
     Handle space(H5Dget_space(set), "get space of " + name);
     std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
     check(H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read dataset " + name);
-    return out;
-}
-
-std::vector<double> read_row(hid_t loc, const std::string& name, hsize_t k) {
-    Handle set(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + name);
-    Handle space(H5Dget_space(set), "get space of " + name);
-    const int rank = H5Sget_simple_extent_ndims(space);
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    if (rank < 1 || k >= dims[0]) throw RunError("HDF5: " + name + " has no row " + std::to_string(k));
-    std::vector<hsize_t> start(dims.size(), 0), count = dims;
-    start[0] = k;
-    count[0] = 1;
-    check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select row");
-    const hsize_t n = std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
-    Handle mem(H5Screate_simple(1, &n, nullptr), "create dataspace");
-    std::vector<double> out(n);
-    check(H5Dread(set, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out.data()), "read row of " + name);
     return out;
 }
 

@@ -59,10 +59,16 @@ std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name)
 // Fixed-shape dataset of doubles, written whole.
 void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
                    bool compress = false);
+// The same, of which this process writes the block [start, start + count) with transfer list `xfer`
+// (parallel HDF5: every rank, collectively, its own block).
+void write_dataset_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const double* block,
+                         bool compress, hid_t xfer);
+// The block [start, start + count) of a dataset, row-major.
+std::vector<double> read_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& start,
+                               const std::vector<hsize_t>& count);
 std::vector<hsize_t> dataset_shape(hid_t loc, const std::string& name);
 std::vector<double> read_dataset(hid_t loc, const std::string& name);
-// One slab [k, ...] of a dataset whose first axis is time.
-std::vector<double> read_row(hid_t loc, const std::string& name, hsize_t k);
 
 // A dataset of doubles that grows along its first axis, one row (of shape `row`) at a time;
 // chunked one row a chunk (capped at 4 MiB of rows for small rows), deflate for large rows.
@@ -83,6 +89,7 @@ public:
     bool valid() const { return set_.valid(); }
     void close() { set_.reset(); }
     hsize_t rows() const { return rows_; }
+    const std::vector<hsize_t>& row() const { return row_; }  // the shape of one row
 
 private:
     Handle set_;

@@ -6,17 +6,11 @@
 #include <fstream>
 
 #include "hdf5_handles.hpp"
+#include "snapshot_layout.hpp"
 
 namespace fpsolve {
 
 namespace {
-const char* axis_names[3] = {"x", "y", "z"};
-
-std::vector<hsize_t> cell_shape(const Grid& g) {
-    std::vector<hsize_t> s;
-    for (int a = 0; a < g.dims; ++a) s.push_back(static_cast<hsize_t>(g.cells[a]));
-    return s;
-}
 
 // Ensures every group on the way to `path` exists; returns the parent group's path.
 void make_groups(hid_t file, const std::string& path) {
@@ -30,18 +24,12 @@ void make_groups(hid_t file, const std::string& path) {
 
 struct SnapshotWriter::Impl {
     h5::Handle file;
-    h5::Growable time, density, current;
-    h5::Growable d_time, d_mass, d_mean, d_cov, d_entropy, d_free, d_l1, d_kl, d_outflux, d_min;
-    bool with_current = false, with_reference = false, with_outflux = false;
+    SnapshotLayout layout;
+    CellBlock whole;  // one process writes every cell
     bool swmr = false;
-    int dims = 1;
 
-    std::vector<h5::Growable*> all() {
-        return {&time, &density, &current, &d_time, &d_mass, &d_mean, &d_cov, &d_entropy, &d_free, &d_l1, &d_kl,
-                &d_outflux, &d_min};
-    }
     void close() {
-        for (auto* g : all()) g->close();
+        layout.close();
         file.reset();
     }
 };
@@ -60,73 +48,11 @@ SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const Fil
     : impl_(std::make_unique<Impl>()), path_(path) {
     h5::silence_errors();
     Impl& m = *impl_;
-    m.dims = g.dims;
-    m.with_current = with_current;
-    m.with_reference = reference.has_value();
-    for (int a = 0; a < g.dims; ++a) m.with_outflux = m.with_outflux || g.boundary[a] == Boundary::absorbing;
-
     const h5::Handle fapl = latest_format_access();
     m.file = h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create " + path);
-
-    h5::write_attribute(m.file, "format", std::string("fpsolve"));
-    h5::write_attribute(m.file, "format_version", std::int64_t{1});
-    h5::write_attribute(m.file, "program_version", meta.program_version);
-    h5::write_attribute(m.file, "config", meta.config);
-    h5::write_attribute(m.file, "status", std::string("running"));
-
-    {
-        h5::Handle grid = h5::create_group(m.file, "grid");
-        std::vector<double> lo, hi;
-        std::vector<std::int64_t> cells;
-        std::vector<std::string> bc, vars;
-        for (int a = 0; a < g.dims; ++a) {
-            lo.push_back(g.lower[a]);
-            hi.push_back(g.upper[a]);
-            cells.push_back(g.cells[a]);
-            bc.emplace_back(to_string(g.boundary[a]));
-            vars.push_back(g.variables[a]);
-            std::vector<double> x(static_cast<std::size_t>(g.cells[a]));
-            for (Index i = 0; i < g.cells[a]; ++i) x[static_cast<std::size_t>(i)] = g.centre(a, i);
-            h5::write_dataset(grid, axis_names[a], {static_cast<hsize_t>(g.cells[a])}, x.data());
-        }
-        h5::write_attribute(grid, "dims", std::int64_t{g.dims});
-        h5::write_attribute(grid, "lower", lo);
-        h5::write_attribute(grid, "upper", hi);
-        h5::write_attribute(grid, "cells", cells);
-        h5::write_attribute(grid, "boundary", bc);
-        h5::write_attribute(grid, "variables", vars);
-    }
-    const auto shape = cell_shape(g);
-    const auto d = static_cast<hsize_t>(g.dims);
-    {
-        h5::Handle snaps = h5::create_group(m.file, "snapshots");
-        m.time = h5::Growable(snaps, "time", {}, false);
-        m.density = h5::Growable(snaps, "density", shape, true);
-        if (with_current) {
-            auto cs = shape;
-            cs.push_back(d);
-            m.current = h5::Growable(snaps, "current", cs, true);
-        }
-    }
-    {
-        h5::Handle diag = h5::create_group(m.file, "diagnostics");
-        m.d_time = h5::Growable(diag, "time", {}, false);
-        m.d_mass = h5::Growable(diag, "mass", {}, false);
-        m.d_mean = h5::Growable(diag, "mean", {d}, false);
-        m.d_cov = h5::Growable(diag, "covariance", {d, d}, false);
-        m.d_entropy = h5::Growable(diag, "entropy", {}, false);
-        m.d_free = h5::Growable(diag, "free_energy", {}, false);
-        m.d_min = h5::Growable(diag, "min_density", {}, false);
-        if (m.with_reference) {
-            m.d_l1 = h5::Growable(diag, "l1_to_reference", {}, false);
-            m.d_kl = h5::Growable(diag, "kl_to_reference", {}, false);
-        }
-        if (m.with_outflux) m.d_outflux = h5::Growable(diag, "outflux", {}, false);
-    }
-    if (reference) {
-        h5::Handle ref = h5::create_group(m.file, "reference");
-        h5::write_dataset(ref, "density", shape, reference->data(), true);
-    }
+    m.whole = CellBlock::whole(g);
+    m.layout = SnapshotLayout::create(m.file, g, meta, with_current, reference ? &*reference : nullptr, m.whole,
+                                      H5P_DEFAULT);
     flush();
 }
 
@@ -140,32 +66,10 @@ SnapshotWriter::SnapshotWriter(const std::string& path, Append, const FileMetada
         throw InputError(path + ": cannot open it for writing (if a writer was killed, run h5clear -s " + path +
                          " first; if a run is still writing it, wait for it)");
     m.file = h5::Handle(id, "open " + path);
-    m.dims = static_cast<int>(h5::read_int_attribute(h5::Handle(H5Gopen2(m.file, "grid", H5P_DEFAULT), "open /grid"),
-                                                     "dims").at(0));
-    m.time = h5::Growable::open(m.file, "/snapshots/time");
-    m.density = h5::Growable::open(m.file, "/snapshots/density");
-    m.with_current = h5::exists(m.file, "/snapshots/current");
-    if (m.with_current) m.current = h5::Growable::open(m.file, "/snapshots/current");
-    m.d_time = h5::Growable::open(m.file, "/diagnostics/time");
-    m.d_mass = h5::Growable::open(m.file, "/diagnostics/mass");
-    m.d_mean = h5::Growable::open(m.file, "/diagnostics/mean");
-    m.d_cov = h5::Growable::open(m.file, "/diagnostics/covariance");
-    m.d_entropy = h5::Growable::open(m.file, "/diagnostics/entropy");
-    m.d_free = h5::Growable::open(m.file, "/diagnostics/free_energy");
-    m.d_min = h5::Growable::open(m.file, "/diagnostics/min_density");
-    m.with_reference = h5::exists(m.file, "/diagnostics/l1_to_reference");
-    if (m.with_reference) {
-        m.d_l1 = h5::Growable::open(m.file, "/diagnostics/l1_to_reference");
-        m.d_kl = h5::Growable::open(m.file, "/diagnostics/kl_to_reference");
-    }
-    m.with_outflux = h5::exists(m.file, "/diagnostics/outflux");
-    if (m.with_outflux) m.d_outflux = h5::Growable::open(m.file, "/diagnostics/outflux");
-    const hsize_t n = m.time.rows();  // /snapshots/time is appended last: n complete snapshots
-    for (auto* g : m.all())
-        if (g->valid()) g->truncate(n);
-    h5::write_attribute(m.file, "config", meta.config);
-    h5::write_attribute(m.file, "program_version", meta.program_version);
-    h5::write_attribute(m.file, "status", std::string("running"));
+    m.layout = SnapshotLayout::open(m.file, meta);
+    m.whole.count = h5::dataset_shape(m.file, "/snapshots/density");
+    m.whole.count.erase(m.whole.count.begin());
+    m.whole.start.assign(m.whole.count.size(), 0);
     flush();
 }
 
@@ -176,7 +80,6 @@ void SnapshotWriter::start_swmr() {
     impl_->swmr = true;
 }
 
-namespace {
 // HDF5 cannot recover from a write that runs out of space half-way (the file's recorded end then lies past
 // its real end and no reader opens it), so room for a whole snapshot is checked before each one.
 void ensure_room(const std::string& path, double bytes) {
@@ -194,40 +97,18 @@ void ensure_room(const std::string& path, double bytes) {
         throw RunError("the disk is full: " + std::to_string(space.available / 1024) + " KiB left, the next snapshot needs about " +
                        std::to_string(static_cast<long long>(bytes / 1024)) + " KiB; free space, then fpsolve run --resume " + path);
 }
-}  // namespace
+
+double snapshot_bytes(Index cells, int dims, bool with_current) {
+    // Uncompressed size (deflate only shrinks it) twice over, plus room for metadata and the final status.
+    const double row = static_cast<double>(cells) * 8.0 * (with_current ? 1.0 + dims : 1.0);
+    return 2.0 * row + 256.0 * 1024.0;
+}
 
 void SnapshotWriter::append(double t, const Eigen::VectorXd& p, const Diagnostics& dg, const Eigen::MatrixXd* current) {
     Impl& m = *impl_;
     if (!m.file.valid()) throw RunError(path_ + ": appended to after it was closed");
-    // Uncompressed size (deflate only shrinks it) twice over, plus room for metadata and the final status.
-    const double row = static_cast<double>(p.size()) * 8.0 * (m.with_current ? 1.0 + m.dims : 1.0);
-    ensure_room(path_, 2.0 * row + 256.0 * 1024.0);
-    const int d = m.dims;
-    m.density.append(p.data());
-    if (m.with_current && current) {
-        // Row-major [cells..., d]: the d components of a cell are adjacent.
-        const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = *current;
-        m.current.append(rm.data());
-    }
-    m.d_time.append(&t);
-    m.d_mass.append(&dg.mass);
-    std::vector<double> mean(static_cast<std::size_t>(d)), cov(static_cast<std::size_t>(d * d));
-    for (int a = 0; a < d; ++a) {
-        mean[static_cast<std::size_t>(a)] = dg.mean[a];
-        for (int b = 0; b < d; ++b) cov[static_cast<std::size_t>(a * d + b)] = dg.covariance(a, b);
-    }
-    m.d_mean.append(mean.data());
-    m.d_cov.append(cov.data());
-    m.d_entropy.append(&dg.entropy);
-    m.d_free.append(&dg.free_energy);
-    m.d_min.append(&dg.min_density);
-    if (m.with_reference) {
-        m.d_l1.append(&dg.l1_to_reference);
-        m.d_kl.append(&dg.kl_to_reference);
-    }
-    if (m.with_outflux) m.d_outflux.append(&dg.outflux);
-    // time last: a reader that sees n times finds n densities
-    m.time.append(&t);
+    ensure_room(path_, snapshot_bytes(p.size(), m.layout.dims, m.layout.with_current));
+    m.layout.append(t, p, current, dg, m.whole, H5P_DEFAULT, true);
     flush();
 }
 
@@ -269,7 +150,7 @@ void SnapshotWriter::write_attribute(const std::string& group, const std::string
     h5::write_attribute(g, name, value);
 }
 
-std::size_t SnapshotWriter::snapshots() const { return impl_->time.rows(); }
+std::size_t SnapshotWriter::snapshots() const { return impl_->layout.time.rows(); }
 
 namespace {
 h5::Handle open_fpsolve_file(const std::string& path) {
@@ -342,13 +223,35 @@ SnapshotFileInfo read_snapshot_file(const std::string& path) {
 
 Eigen::VectorXd read_snapshot(const std::string& path, long k) {
     const SnapshotFileInfo info = read_snapshot_file(path);
+    std::vector<Index> begin, count;
+    for (int a = 0; a < info.grid.dims; ++a) {
+        begin.push_back(0);
+        count.push_back(info.grid.cells[a]);
+    }
+    return read_snapshot_block(path, k, begin, count);
+}
+
+Eigen::VectorXd read_snapshot_block(const std::string& path, long k, const std::vector<Index>& begin,
+                                    const std::vector<Index>& count) {
+    const SnapshotFileInfo info = read_snapshot_file(path);
     const long n = static_cast<long>(info.times.size());
     if (n == 0) throw InputError(path + ": holds no snapshot");
     if (k < 0) k += n;
     if (k < 0 || k >= n) throw InputError(path + ": has no snapshot " + std::to_string(k));
+    if (static_cast<int>(count.size()) != info.grid.dims)
+        throw InputError(path + ": holds a " + std::to_string(info.grid.dims) + "-D grid, expected " +
+                         std::to_string(count.size()) + "-D");
+    std::vector<hsize_t> start{static_cast<hsize_t>(k)}, size{1};
+    for (std::size_t a = 0; a < count.size(); ++a) {
+        if (begin[a] < 0 || count[a] < 0 || begin[a] + count[a] > info.grid.cells[static_cast<int>(a)])
+            throw InputError(path + ": has " + std::to_string(info.grid.cells[static_cast<int>(a)]) +
+                             " cells along axis " + std::to_string(a) + ", fewer than the grid's");
+        start.push_back(static_cast<hsize_t>(begin[a]));
+        size.push_back(static_cast<hsize_t>(count[a]));
+    }
     h5::Handle file = open_fpsolve_file(path);
-    const auto row = h5::read_row(file, "/snapshots/density", static_cast<hsize_t>(k));
-    return Eigen::Map<const Eigen::VectorXd>(row.data(), static_cast<Eigen::Index>(row.size()));
+    const auto block = h5::read_block(file, "/snapshots/density", start, size);
+    return Eigen::Map<const Eigen::VectorXd>(block.data(), static_cast<Eigen::Index>(block.size()));
 }
 
 }  // namespace fpsolve

@@ -79,5 +79,16 @@ struct SnapshotFileInfo {
 SnapshotFileInfo read_snapshot_file(const std::string& path);
 // The density of snapshot k (k = -1: the last); throws InputError if there is none.
 Eigen::VectorXd read_snapshot(const std::string& path, long k = -1);
+// The cells [begin, begin + count) (per axis) of snapshot k, row-major as the grid's own order: the block
+// of one rank of a decomposed run.
+Eigen::VectorXd read_snapshot_block(const std::string& path, long k, const std::vector<Index>& begin,
+                                    const std::vector<Index>& count);
+
+// Throws RunError when the file at `path` has no room for `bytes` more: the file-size limit (ulimit -f) or
+// the free space on its disk. HDF5 cannot recover from a write that runs out of space half-way, so the
+// writers check before each snapshot.
+void ensure_room(const std::string& path, double bytes);
+// What a snapshot of `cells` cells adds at the most, with room for metadata and the final status.
+double snapshot_bytes(Index cells, int dims, bool with_current);
 
 }  // namespace fpsolve

@@ -7,6 +7,7 @@
 //   /reference/density                  the same, once
 //   /diagnostics/...                    reduced before (DistributedDiagnostics); rank 0 writes the row
 //   attributes, /grid                   written by every rank with the same values (HDF5 metadata is collective)
+// The layout itself is SnapshotLayout's (io/snapshot_layout.hpp), shared with the serial writer.
 //
 // Every method is collective. Parallel HDF5 has no SWMR mode: readers must wait for the run to end (or
 // read after a flush, without SWMR's guarantees); a killed run may leave the file unreadable.
@@ -26,11 +27,15 @@ public:
     // Creates (truncates) `path`. `reference` holds the owned cells of the reference density.
     ParallelSnapshotWriter(const std::string& path, const Decomposition& dec, const FileMetadata& meta,
                            bool with_current, const std::optional<Eigen::VectorXd>& reference);
+    // Opens an existing fpsolve file to append snapshots (resume), as SnapshotWriter's Append constructor.
+    ParallelSnapshotWriter(const std::string& path, const Decomposition& dec, SnapshotWriter::Append,
+                           const FileMetadata& meta);
     ParallelSnapshotWriter(const ParallelSnapshotWriter&) = delete;
     ParallelSnapshotWriter& operator=(const ParallelSnapshotWriter&) = delete;
     ~ParallelSnapshotWriter();
 
-    // `density`: the owned cells; `current`: owned x dims (with output.current).
+    // `density`: the owned cells; `current`: owned x dims (with output.current). Rank 0 checks first that
+    // the file has room for the snapshot (ensure_room); when not, every rank throws its RunError.
     void append(double t, const Eigen::VectorXd& density, const Diagnostics& diag,
                 const Eigen::MatrixXd* current = nullptr);
     void set_status(const std::string& status);

@@ -1,20 +1,35 @@
 #include "reference.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace fpsolve {
 
+namespace {
+Eigen::VectorXd potential_on(const Problem& pb, const Grid& g) {
+    const Index n = g.size();
+    Eigen::VectorXd l(n);
+    for (Index c = 0; c < n; ++c) l[c] = (*pb.potential)(g.centre_of(c), 0.0);
+    return l;
+}
+}  // namespace
+
 Eigen::VectorXd potential_at_centres(const Problem& pb) {
     if (!pb.potential) return {};
-    const Index n = pb.grid.size();
-    Eigen::VectorXd l(n);
-    for (Index c = 0; c < n; ++c) l[c] = (*pb.potential)(pb.grid.centre_of(c), 0.0);
-    return l;
+    return potential_on(pb, pb.grid);
 }
 
 namespace {
 
-Eigen::VectorXd normalised(Eigen::VectorXd p, const Grid& g) { return p / (p.sum() * g.cell_volume()); }
+// p / (sum p * cell volume), the sum over every block.
+Eigen::VectorXd normalised(Eigen::VectorXd p, const Grid& g, const BlockReductions& reduce) {
+    return p / (reduce.sum(p.sum()) * g.cell_volume());
+}
+// exp(v - max v), the maximum over every block; +inf stands for the maximum of an empty block.
+Eigen::VectorXd exp_below_max(const Eigen::VectorXd& v, const BlockReductions& reduce) {
+    const double top = reduce.max(v.size() ? v.maxCoeff() : -std::numeric_limits<double>::infinity());
+    return (v.array() - top).exp().matrix();
+}
 
 // A periodic axis admits a Gibbs density only if L itself is periodic along it.
 bool potential_is_periodic(const Problem& pb) {
@@ -32,26 +47,33 @@ bool potential_is_periodic(const Problem& pb) {
     return true;
 }
 
-// Additive separability L = sum_a L_a(x_a) on the grid: L(i,j,k) - L(i,0,0) - L(0,j,0) - L(0,0,k) + 2 L(0,0,0) = 0.
-bool separates(const Grid& g, const Eigen::VectorXd& l) {
-    const double scale = 1.0 + l.cwiseAbs().maxCoeff();
-    auto at = [&](std::array<Index, 3> i) {
-        Index c = 0;
-        for (int a = 0; a < g.dims; ++a) c = c * g.cells[a] + i[a];
-        return l[c];
-    };
-    const double base = at({0, 0, 0});
-    for (Index c = 0; c < g.size(); ++c) {
-        const auto i = g.unravel(c);
-        double sum = l[c] + (g.dims - 1) * base;
-        for (int a = 0; a < g.dims; ++a) {
-            std::array<Index, 3> j{0, 0, 0};
-            j[a] = i[a];
-            sum -= at(j);
+// The potential along each axis line through cell 0: line[a][i] = L at the centre with index i along axis a and 0
+// along the others (of the whole grid `g`).
+std::array<std::vector<double>, 3> axis_lines(const Problem& pb, const Grid& g) {
+    std::array<std::vector<double>, 3> line;
+    for (int a = 0; a < g.dims; ++a)
+        for (Index i = 0; i < g.cells[a]; ++i) {
+            Point x{0.0, 0.0, 0.0};
+            for (int b = 0; b < g.dims; ++b) x[b] = g.centre(b, b == a ? i : 0);
+            line[a].push_back((*pb.potential)(x, 0.0));
         }
-        if (std::abs(sum) > 1e-11 * scale) return false;
+    return line;
+}
+
+// Additive separability L = sum_a L_a(x_a) on the grid: L(i,j,k) - L(i,0,0) - L(0,j,0) - L(0,0,k) + 2 L(0,0,0) = 0,
+// checked on the block `b` whose potential is `l`.
+bool separates(const Grid& b, const Eigen::VectorXd& l, const std::array<std::vector<double>, 3>& line,
+               const BlockReductions& reduce) {
+    const double scale = 1.0 + reduce.max(l.size() ? l.cwiseAbs().maxCoeff() : 0.0);
+    const double base = line[0][0];
+    bool ok = true;
+    for (Index c = 0; ok && c < b.size(); ++c) {
+        const auto i = b.unravel(c);
+        double sum = l[c] + (b.dims - 1) * base;
+        for (int a = 0; a < b.dims; ++a) sum -= line[a][static_cast<std::size_t>(i[a] + b.offset[a])];
+        ok = std::abs(sum) <= 1e-11 * scale;
     }
-    return true;
+    return reduce.all(ok);
 }
 
 std::optional<Reference> one_dimensional(const Problem& pb) {
@@ -81,12 +103,14 @@ std::optional<Reference> one_dimensional(const Problem& pb) {
         logp[i] = psi + (alpha - 1.0) * std::log(dx);
     }
     if (!logp.allFinite()) return std::nullopt;
-    return Reference{normalised((logp.array() - logp.maxCoeff()).exp().matrix(), g), "one-dimensional", 0.0};
+    return Reference{normalised((logp.array() - logp.maxCoeff()).exp().matrix(), g, {}), "one-dimensional", 0.0};
 }
 
 }  // namespace
 
-std::optional<Reference> stationary_reference(const Problem& pb) {
+std::optional<Reference> stationary_reference(const Problem& pb) { return stationary_reference(pb, pb.grid, {}); }
+
+std::optional<Reference> stationary_reference(const Problem& pb, const Grid& block, const BlockReductions& reduce) {
     const Grid& g = pb.grid;
     if (pb.time_dependent()) return std::nullopt;
     for (int a = 0; a < g.dims; ++a)
@@ -102,31 +126,33 @@ std::optional<Reference> stationary_reference(const Problem& pb) {
             equal = equal && std::abs(temp[a] - temp[0]) <= 1e-12 * temp[0];
         }
         if (positive && potential_is_periodic(pb)) {
-            const Eigen::VectorXd l = potential_at_centres(pb);
-            if (!l.allFinite()) return std::nullopt;
-            const double lmin = l.minCoeff();
-            if (equal)
-                return Reference{normalised((-(l.array() - lmin) / temp[0]).exp().matrix(), g), "gibbs", temp[0]};
-            if (separates(g, l)) {
-                Eigen::VectorXd logp(g.size());
-                for (Index c = 0; c < g.size(); ++c) {
-                    const auto i = g.unravel(c);
+            const Eigen::VectorXd l = potential_on(pb, block);
+            if (!reduce.all(l.allFinite())) return std::nullopt;
+            if (equal) {
+                const double lmin = reduce.min(l.size() ? l.minCoeff() : std::numeric_limits<double>::infinity());
+                return Reference{normalised((-(l.array() - lmin) / temp[0]).exp().matrix(), g, reduce), "gibbs",
+                                 temp[0]};
+            }
+            const auto line = axis_lines(pb, g);
+            if (separates(block, l, line, reduce)) {
+                Eigen::VectorXd logp(block.size());
+                for (Index c = 0; c < block.size(); ++c) {
+                    const auto i = block.unravel(c);
                     double s = 0.0;
-                    for (int a = 0; a < g.dims; ++a) {
-                        std::array<Index, 3> j{0, 0, 0};
-                        j[a] = i[a];
-                        Index cj = 0;
-                        for (int b = 0; b < g.dims; ++b) cj = cj * g.cells[b] + j[b];
-                        s -= (l[cj] - l[0]) / temp[a];
-                    }
+                    for (int a = 0; a < g.dims; ++a)
+                        s -= (line[a][static_cast<std::size_t>(i[a] + block.offset[a])] - line[0][0]) / temp[a];
                     logp[c] = s;
                 }
-                return Reference{normalised((logp.array() - logp.maxCoeff()).exp().matrix(), g), "two-temperature", 0.0};
+                return Reference{normalised(exp_below_max(logp, reduce), g, reduce), "two-temperature", 0.0};
             }
         }
         return std::nullopt;
     }
-    if (g.dims == 1 && g.boundary[0] == Boundary::reflecting) return one_dimensional(pb);
+    if (g.dims == 1 && g.boundary[0] == Boundary::reflecting) {
+        auto r = one_dimensional(pb);
+        if (r && block.cells[0] != g.cells[0]) r->density = r->density.segment(block.offset[0], block.cells[0]).eval();
+        return r;
+    }
     return std::nullopt;
 }
 

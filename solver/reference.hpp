@@ -8,6 +8,7 @@
 //   one-dimensional  1-D, reflecting walls, time-independent: zero flux gives
 //                    p ∝ D^(alpha - 1) exp(∫ 2 mu / D dx)       (alpha: 0 Ito, 1/2 Stratonovich, 1 isothermal)
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,21 @@ struct Reference {
 };
 
 std::optional<Reference> stationary_reference(const Problem& problem);
+
+// Sums, minima, maxima and conjunctions over all the blocks of a decomposed grid (parallel/ passes MPI
+// reductions); the defaults are those of a single block, the whole grid.
+struct BlockReductions {
+    std::function<double(double)> sum = [](double x) { return x; };
+    std::function<double(double)> min = [](double x) { return x; };
+    std::function<double(double)> max = [](double x) { return x; };
+    std::function<bool(bool)> all = [](bool x) { return x; };
+};
+
+// The same reference, evaluated only on `block` (a block of problem.grid with Grid::whole set, or the grid
+// itself) and normalised over the whole grid through `reduce`: every block calls it, with the same problem.
+// The one-dimensional kind is computed on the whole (1-D) grid and cut to the block.
+std::optional<Reference> stationary_reference(const Problem& problem, const Grid& block,
+                                              const BlockReductions& reduce);
 
 // Potential at the cell centres (empty without a potential).
 Eigen::VectorXd potential_at_centres(const Problem& problem);

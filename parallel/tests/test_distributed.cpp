@@ -119,6 +119,46 @@ TEST_CASE("halo exchange fills every ghost with its global neighbour, corners in
     }
 }
 
+TEST_CASE("the reference density evaluated on each block alone is the serial one's slice") {
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const std::vector<Case> refs = {
+        {"gibbs, 2-D", cases()[0].toml},
+        {"two-temperature, 3-D",
+         "[grid]\nlower = [-2.0, -1.5, -1.0]\nupper = [2.0, 1.5, 1.0]\ncells = [11, 9, 8]\n"
+         "[dynamics]\npotential = \"(x^2-1)^2 + 0.5*y^2 + cos(z)\"\nnoise = [0.6, 0.3, 0.4]\n"
+         "[initial]\ndensity = \"1\"\n"},
+        {"not separable, 2-D (none)",
+         grid2("\"reflecting\"", 12, 10) + "[dynamics]\npotential = \"x^2*y^2 + x^2 + y^2\"\nnoise = [0.6, 0.3]\n"
+                                           "[initial]\ndensity = \"1\"\n"},
+        {"one-dimensional",
+         "[grid]\nlower = [-2.0]\nupper = [2.0]\ncells = [41]\n"
+         "[dynamics]\ndrift = [\"-x^3\"]\nnoise = \"0.3 + 0.1*x^2\"\n[initial]\ndensity = \"1\"\n"},
+    };
+    for (const Case& k : refs) {
+        const Config c = parse_config(k.toml, "case.toml", {});
+        const Problem& pb = c.problem;
+        const std::optional<Reference> serial = stationary_reference(pb);
+        for (const auto& procs : factorisations(size, pb.grid)) {
+            const Decomposition dec(MPI_COMM_WORLD, pb.grid, procs);
+            BlockReductions reduce;
+            reduce.sum = [&](double x) { return dec.sum(x); };
+            reduce.min = [&](double x) { return dec.min(x); };
+            reduce.max = [&](double x) { return dec.max(x); };
+            reduce.all = [&](bool x) { return dec.all(x); };
+            const std::optional<Reference> block = stationary_reference(pb, dec.owned_grid(), reduce);
+            INFO(k.name << " on " << dec.size() << " ranks (" << dec.procs()[0] << "x" << dec.procs()[1] << "x"
+                        << dec.procs()[2] << ")");
+            REQUIRE(block.has_value() == serial.has_value());
+            if (!serial) continue;
+            CHECK(block->kind == serial->kind);
+            CHECK(block->density.size() == dec.owned_size());
+            // The normalising sum is taken in another order: round-off.
+            CHECK(relative_difference(dec, block->density, serial->density) <= 1e-14);
+        }
+    }
+}
+
 TEST_CASE("the distributed operator equals the serial one to round-off, on every rank grid") {
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -70,6 +70,101 @@ for c in "${cases[@]}"; do
   $compare "$name-serial.h5" "$name-np$np.h5" --rtol 1e-12 || status=1
 done
 
+# initial.snapshot under MPI: each rank reads its block of the file's last snapshot.
+sed 's|^density = .*|snapshot = "periodic-serial.h5"|' periodic.toml > from-snapshot.toml
+"$serial" run from-snapshot.toml -o from-snapshot-serial.h5 --quiet --set 'time.integrator="rk4"'
+"${mpirun[@]}" "$fp" run from-snapshot.toml -o from-snapshot-np$np.h5 --quiet --set 'time.integrator="rk4"'
+echo "== from-snapshot, np = $np"
+$compare from-snapshot-serial.h5 from-snapshot-np$np.h5 --rtol 1e-12 || status=1
+
+# --resume under MPI: a run to t = 0.2 continued to 0.3 equals the uninterrupted serial run. rk4's fixed steps
+# restart at every snapshot time, so stopping at one changes nothing; the stored config after the --set
+# overrides is the serial run's, so even the attributes agree.
+dw=(--set 'time.integrator="rk4"')
+"$serial" run "$scen/double-well-2d.toml" -o resume-serial.h5 --quiet "${dw[@]}" --set time.end=0.3 --set time.snapshots=4
+"${mpirun[@]}" "$fp" run "$scen/double-well-2d.toml" -o resume-np$np.h5 --quiet "${dw[@]}" --set time.end=0.2 \
+  --set time.snapshots=3
+"${mpirun[@]}" "$fp" run --resume resume-np$np.h5 --quiet --set time.end=0.3 --set time.snapshots=4
+echo "== resumed double-well-2d, np = $np"
+$compare resume-serial.h5 resume-np$np.h5 --rtol 1e-12 || status=1
+
+# No room (a file-size limit stands in for a full disk): rank 0 checks before each snapshot and every rank
+# stops as the serial run does: exit 1, one line on stderr, status "failed: ...", the earlier snapshots
+# readable. The TCP transport: the shared-memory transport's backing file would itself pass the limit.
+cat > room.toml <<'TOML'
+[grid]
+lower = [-3.0, -3.0]
+upper = [3.0, 3.0]
+cells = [200, 200]
+[dynamics]
+potential = "0.5*(x^2+y^2)"
+noise = 1.0
+[initial]
+density = "exp(-x^2-y^2)"
+[time]
+end = 0.02
+snapshots = 30
+integrator = "rk4"
+TOML
+set +e
+(ulimit -f 4096; "${mpirun[@]}" --mca btl self,tcp "$fp" run room.toml -o room.h5 --quiet 2>room.err)
+rc=$?
+set -e
+if [ "$rc" -ne 1 ] || [ "$(grep -c . room.err)" -ne 1 ] || ! grep -q "file-size limit" room.err; then
+  echo "FAILED (no room): exit $rc:"; cat room.err; status=1
+fi
+/usr/bin/python3 - <<'PY' || status=1
+import h5py, numpy as np
+with h5py.File("room.h5", "r") as f:
+    assert f.attrs["status"].startswith("failed: the next snapshot would pass the file-size limit"), f.attrs["status"]
+    d = f["snapshots/density"][()]
+    assert 1 <= len(d) < 30 and len(f["snapshots/time"]) == len(d), len(d)
+    mass = d.sum(axis=(1, 2)) * 0.03**2
+    assert np.abs(mass - 1).max() < 1e-10, mass
+    print(f"no room: exit 1, one line, {len(d)} snapshots kept, status {f.attrs['status'][:40]}...")
+PY
+
+# Interrupts. Open MPI's mpirun, sent SIGINT or SIGTERM itself, records exit code 1 for the job before any rank
+# reports (and SIGKILLs the ranks 1 s after passing them SIGTERM), so its code is not fpsolve's; the file must
+# still say "interrupted" and hold every snapshot written. A signal that reaches the ranks (SIGUSR1 to mpirun,
+# which it forwards, or SIGINT to any one rank: the ranks agree to stop) ends the run with exit 130.
+# interrupt HOW EXPECTED_CODES: start a long run, signal it once snapshots are being written, check the file.
+interrupt() {
+  local how=$1 codes=$2
+  rm -f long.h5
+  "${mpirun[@]}" "$fp" run room.toml -o long.h5 --quiet --set 'grid.cells=[80, 80]' --set time.end=200 \
+    --set time.snapshots=20001 2>long.err &
+  local pid=$! size=0 waited=0
+  # the file grows by a snapshot at a time once the run is under way
+  while [ "$waited" -lt 600 ]; do
+    size=$(stat -c %s long.h5 2>/dev/null || echo 0)
+    [ "$size" -gt 300000 ] && break
+    sleep 0.1; waited=$((waited + 1))
+  done
+  case $how in
+    mpirun-*) kill -"${how#mpirun-}" "$pid" ;;
+    rank-INT) kill -INT "$(pgrep -P "$pid" | head -1)" ;;
+  esac
+  set +e; wait "$pid"; local rc=$?; set -e
+  if ! [[ " $codes " == *" $rc "* ]]; then echo "FAILED (interrupt, $how): exit $rc, expected $codes"; cat long.err; status=1; fi
+  HOW=$how RC=$rc /usr/bin/python3 - <<'PY' || status=1
+import os, h5py, numpy as np
+with h5py.File("long.h5", "r") as f:
+    st, d = f.attrs["status"], f["snapshots/density"][()]
+    assert st == "interrupted", st
+    assert len(d) >= 1 and len(f["snapshots/time"]) == len(d) == len(f["diagnostics/mass"]), len(d)
+    mass = d.sum(axis=(1, 2)) * (6.0 / 80) ** 2
+    assert np.abs(mass - 1).max() < 1e-10, mass
+    print(f"interrupt ({os.environ['HOW']}): exit {os.environ['RC']}, status {st}, {len(d)} snapshots readable")
+PY
+}
+if [ "$np" -gt 1 ]; then
+  interrupt mpirun-USR1 "130"
+  interrupt rank-INT "130"
+  interrupt mpirun-INT "1 130"
+  interrupt mpirun-TERM "1 130"
+fi
+
 # Bad input: every rank finds it; one line from rank 0, exit 2, no file.
 check_bad() {
   local what=$1; shift
