@@ -96,7 +96,7 @@ gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
     }
 }
 
-TEST_CASE("expm runs (two products per sweep over thread chunks) are bitwise identical with 1, 2 and 3 threads") {
+TEST_CASE("expm runs (four products per sweep over thread chunks) are bitwise identical with 1, 2 and 3 threads") {
     // A periodic first axis too: its end rows wait for the barrier.
     const std::string reflecting = R"toml(
 lower = [-3.0, -3.0]
