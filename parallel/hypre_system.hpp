@@ -33,8 +33,10 @@ public:
     // Assembles M = alpha I + beta A(t) (with global row `pinned` replaced by pin_scale e_k^T when pinned >= 0),
     // or its transpose, and sets up the preconditioner for it.
     void set(double t, double alpha, double beta, Index pinned = -1, double pin_scale = 1.0, bool transpose = false);
-    // x = M^-1 b on the owned cells; x is the starting guess when `guess` (else 0). Returns the iterations.
-    int solve(const State& b, State& x, bool guess = false);
+    // x = M^-1 b on the owned cells to ||b - M x||_2 <= tol max(||b||_2, reference_norm) (a refinement step
+    // passes the norm of the original right-hand side: its own is at round-off level); x is the starting guess
+    // when `guess` (else 0). Returns the iterations.
+    int solve(const State& b, State& x, bool guess = false, double reference_norm = 0.0);
     // y = M x with the last assembled M (hypre's matvec), for residuals.
     void apply(const State& x, State& y) const;
 
@@ -54,7 +56,7 @@ private:
     HypreSettings settings_;
     Index first_ = 0, rows_ = 0;
     std::vector<Index> grid_index_;
-    double last_residual_ = 0.0;
+    double last_residual_ = 0.0, matrix_norm_ = 0.0;
     std::size_t setups_ = 0, solves_ = 0, iterations_ = 0;
 };
 

@@ -123,7 +123,7 @@ public:
         const State r = b - mx;
         if (dec_.sum(r.squaredNorm()) > 0.0) {
             State dx;
-            sys_.solve(r, dx);
+            sys_.solve(r, dx, false, std::sqrt(dec_.sum(b.squaredNorm())));
             x += dx;
         }
         return x;
