@@ -67,9 +67,11 @@ struct LocalSystem {
 
 // One stage matrix of TR-BDF2 on a decomposed grid: A(t) y through the distributed operator (halo
 // exchange), I - dh A(t) assembled into hypre and solved by GMRES/BoomerAMG (hypre_system.hpp), set up
-// again only when t (a time-dependent A) or dh changed, like the serial LU.
+// again only when t (a time-dependent A) or dh changed, like the serial LU. Every product honours the stop
+// flag (collectively, as the right-hand sides of the other steppers do).
 struct HypreSlot {
     const DistributedOperator* op = nullptr;
+    StopCheck check;
     HypreSettings settings;
     std::unique_ptr<HypreSystem> system;
     double t = NAN, dh = NAN;
@@ -92,7 +94,10 @@ struct HypreSlot {
         dh = new_dh;
         return true;
     }
-    void multiply(const State& y, State& out) const { (*op)(y, out, t); }
+    void multiply(const State& y, State& out) const {
+        check();
+        (*op)(y, out, t);
+    }
     void solve(const State& b, State& x) { system->solve(b, x, true); }
 };
 
@@ -160,6 +165,7 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
         auto slot = [&] {
             auto x = std::make_unique<HypreSlot>();
             x->op = &op;
+            x->check = check;
             x->settings = hs;
             return x;
         };
