@@ -3,11 +3,12 @@
 //   mpirun -np N build/bin/fpsolve run CONFIG.toml [-o OUT.h5] [--set key=value]... [--force] [--quiet]
 //
 //   grid -> Decomposition -> DistributedOperator (serial operator on each extended block + halo exchange)
-//        -> odeint over mpi_state / RKC with reduced norms -> DistributedDiagnostics -> ParallelSnapshotWriter
+//        -> odeint over mpi_state / RKC with reduced norms / TR-BDF2 with hypre's solves
+//        -> DistributedDiagnostics -> ParallelSnapshotWriter
 //
 // Every rank parses the config and checks the input (the same answer everywhere: exit 2, one line from
-// rank 0, no file); only rank 0 prints. Not yet under MPI: --resume, the implicit integrator (both refused
-// with what to use instead), SWMR reading while the run writes.
+// rank 0, no file); only rank 0 prints. Not yet under MPI: --resume (refused with what to use instead),
+// SWMR reading while the run writes.
 #include "run_distributed.hpp"
 
 #include <mpi.h>
