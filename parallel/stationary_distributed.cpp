@@ -24,7 +24,7 @@ constexpr double solve_tol = 1e-12;
 class DistributedGenerator {
 public:
     DistributedGenerator(const DistributedOperator& op, bool conserves)
-        : op_(op), dec_(op.decomposition()), sys_(op, HypreSettings{solve_tol, 2000}), conserves_(conserves) {
+        : op_(op), dec_(op.decomposition()), sys_(op, HypreSettings{solve_tol, 500}), conserves_(conserves) {
         n_ = sys_.global_rows();
         nloc_ = dec_.owned_size();
         first_ = sys_.first_row();
