@@ -9,12 +9,14 @@
 //                                                               so stiff modes do not inflate it)
 //
 // Mass: the columns of A sum to 0 (no absorbing wall), so 1^T M = 1^T and every stage keeps the mass to
-// round-off. Positivity is enforced by the step control (dense_adaptive_stepper.hpp).
-// The system must provide `Eigen::SparseMatrix<double> matrix(double t)` and `bool time_dependent()`.
-// For a time-independent A the LU of M is computed once per step size and reused (Eigen::SparseLU,
-// the column ordering analysed once); a time-dependent A is re-assembled and factorised at t_g and t_1.
-// The linear algebra is a parameter (`Slot`: A(t) and the solver of I - d h A(t)): SparseLuSlot here,
-// hypre on a decomposed grid (parallel/distributed_integrator.cpp); the scheme is written once.
+// round-off (with an iterative solver: to its tolerance). Positivity is enforced by the step control
+// (dense_adaptive_stepper.hpp).
+// The linear algebra is a parameter (`Slot`: A(t) and the solver of I - d h A(t)), so the scheme is written
+// once: SparseLuSlot here (TrBdf2Method), hypre on a decomposed grid (parallel/distributed_integrator.cpp).
+// The system must provide `bool time_dependent()`, and for SparseLuSlot `Eigen::SparseMatrix<double>
+// matrix(double t)`. For a time-independent A the LU of M is computed once per step size and reused
+// (Eigen::SparseLU, the column ordering analysed once); a time-dependent A is re-assembled and factorised at
+// t_g and t_1.
 #pragma once
 #include <Eigen/Sparse>
 #include <Eigen/SparseLU>
