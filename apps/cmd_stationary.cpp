@@ -10,8 +10,11 @@
 //   relaxation_time, max_abs_current, l1_to_reference (with a reference), escape_rate and
 //   mfpt_from_initial (absorbing walls).
 // The optional [stationary] table: eigenvalues = 6 (how many of the slowest to compute; 0 skips the spectrum).
+// Under mpirun (FPSOLVE_MPI builds) the grid is decomposed and the solves are hypre's
+// (parallel/stationary_distributed.hpp): the same file, agreeing with one process to the solver tolerance.
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "common.hpp"
 #include "initial_density.hpp"
@@ -19,6 +22,13 @@
 #include "snapshot_file.hpp"
 #include "stationary.hpp"
 #include "xdmf.hpp"
+#ifdef FPSOLVE_MPI
+#include <mpi.h>
+
+#include "collective.hpp"
+#include "run_distributed.hpp"
+#include "stationary_distributed.hpp"
+#endif
 
 namespace fpsolve {
 
@@ -51,30 +61,12 @@ std::vector<std::size_t> cell_shape(const Grid& g, bool per_axis) {
     return shape;
 }
 
-int stationary_command(const StationaryCommandOptions& o) {
-    Config c = load_run_config(o.config, o.out.set, {"stationary"});
-    const StationaryOptions options = read_stationary_table(c);
-    const Problem& pb = c.problem;
-    const Grid& g = pb.grid;
-    if (pb.time_dependent())
-        throw InputError("dynamics: the drift, potential or noise depends on t; fpsolve stationary needs a "
-                         "time-independent problem (use fpsolve run)");
-    const std::string out = output_path(c, o.out);
-    bool absorbing = false;
-    for (int a = 0; a < g.dims; ++a) absorbing = absorbing || g.boundary[a] == Boundary::absorbing;
-    // The initial density only matters for the mean first-passage time from it; check it before solving.
-    const Eigen::VectorXd initial = absorbing ? initial_state(g, pb.initial) : Eigen::VectorXd();
-
-    FokkerPlanckOperator op(pb);
-    if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
-        std::fprintf(stderr,
-                     "fpsolve: warning: the correlated noise breaks the 9-point stencil's monotonicity "
-                     "(|D_xy| / min(D_xx h_y/h_x, D_yy h_x/h_y) = %.3g > 1): the density may dip below 0\n",
-                     op.cross_monotonicity_ratio());
-    const auto reference = stationary_reference(pb);
-
-    // Solve everything before the file is created: a failure leaves no file behind.
-    const StationaryResult r = solve_stationary(op, options);
+// The file and the report of a solved steady state (whole-grid `r`), the same for one process and for MPI.
+void write_and_report(const StationaryCommandOptions& o, const Config& c, const std::string& out,
+                      const StationaryResult& r, const std::optional<Reference>& reference,
+                      const Eigen::VectorXd& initial) {
+    const Grid& g = c.problem.grid;
+    const bool absorbing = r.absorbing;
     const double v = g.cell_volume();
     const double l1 = reference ? (r.density - reference->density).cwiseAbs().sum() * v : NAN;
     const double mfpt_initial = absorbing ? r.mfpt.dot(initial) * v : NAN;
@@ -129,6 +121,85 @@ int stationary_command(const StationaryCommandOptions& o) {
                         r.escape_rate, 1.0 / r.escape_rate, mfpt_initial);
         std::printf("  wrote %s\n", out.c_str());
     }
+}
+
+bool has_absorbing_wall(const Grid& g) {
+    bool absorbing = false;
+    for (int a = 0; a < g.dims; ++a) absorbing = absorbing || g.boundary[a] == Boundary::absorbing;
+    return absorbing;
+}
+
+void check_time_independent(const Problem& pb) {
+    if (pb.time_dependent())
+        throw InputError("dynamics: the drift, potential or noise depends on t; fpsolve stationary needs a "
+                         "time-independent problem (use fpsolve run)");
+}
+
+#ifdef FPSOLVE_MPI
+// Under mpirun: the grid decomposed over the ranks, every solve by hypre (parallel/stationary_distributed.hpp);
+// the whole-grid result is on every rank and rank 0 writes the same file as one process would.
+int stationary_distributed(const StationaryCommandOptions& o) {
+    MPI_Comm world = MPI_COMM_WORLD;
+    const bool root = mpi_rank() == 0;
+    Config c;
+    StationaryOptions options;
+    agree(world, [&] {
+        c = load_run_config(o.config, o.out.set, {"stationary"});
+        options = read_stationary_table(c);
+        check_time_independent(c.problem);
+    });
+    const Problem& pb = c.problem;
+    const Grid& g = pb.grid;
+    const bool absorbing = has_absorbing_wall(g);
+    std::string out;
+    Eigen::VectorXd initial;
+    agree(world, [&] {  // one rank decides about the output file, and reads the initial density for the MFPT
+        if (!root) return;
+        out = output_path(c, o.out);
+        if (absorbing) initial = initial_state(g, pb.initial);
+    });
+
+    const Decomposition dec(world, g);
+    const DistributedOperator op(dec, pb);
+    const double ratio = op.cross_monotonicity_ratio();
+    if (ratio > 1.0 && root && !o.out.quiet)
+        std::fprintf(stderr,
+                     "fpsolve: warning: the correlated noise breaks the 9-point stencil's monotonicity "
+                     "(|D_xy| / min(D_xx h_y/h_x, D_yy h_x/h_y) = %.3g > 1): the density may dip below 0\n",
+                     ratio);
+    const StationaryResult r = solve_stationary(op, options);
+    agree(world, [&] {
+        if (root) write_and_report(o, c, out, r, stationary_reference(pb), initial);
+    });
+    return 0;
+}
+#endif
+
+int stationary_command(const StationaryCommandOptions& o) {
+#ifdef FPSOLVE_MPI
+    if (mpi_processes() > 1) return stationary_distributed(o);
+#endif
+    Config c = load_run_config(o.config, o.out.set, {"stationary"});
+    const StationaryOptions options = read_stationary_table(c);
+    const Problem& pb = c.problem;
+    const Grid& g = pb.grid;
+    check_time_independent(pb);
+    const std::string out = output_path(c, o.out);
+    const bool absorbing = has_absorbing_wall(g);
+    // The initial density only matters for the mean first-passage time from it; check it before solving.
+    const Eigen::VectorXd initial = absorbing ? initial_state(g, pb.initial) : Eigen::VectorXd();
+
+    FokkerPlanckOperator op(pb);
+    if (op.cross_monotonicity_ratio() > 1.0 && !o.out.quiet)
+        std::fprintf(stderr,
+                     "fpsolve: warning: the correlated noise breaks the 9-point stencil's monotonicity "
+                     "(|D_xy| / min(D_xx h_y/h_x, D_yy h_x/h_y) = %.3g > 1): the density may dip below 0\n",
+                     op.cross_monotonicity_ratio());
+    const auto reference = stationary_reference(pb);
+
+    // Solve everything before the file is created: a failure leaves no file behind.
+    const StationaryResult r = solve_stationary(op, options);
+    write_and_report(o, c, out, r, reference, initial);
     return 0;
 }
 

@@ -99,9 +99,9 @@ int main(int argc, char** argv) {
     try {
 #ifdef FPSOLVE_MPI
         for (const auto& c : commands)
-            if (distributed && c.sub->parsed() && c.sub->get_name() != "run")
-                return fail(2, "fpsolve " + c.sub->get_name() + " does not run under MPI yet (only fpsolve run does): "
-                                   "run it as one process, without mpirun");
+            if (distributed && c.sub->parsed() && c.sub->get_name() != "run" && c.sub->get_name() != "stationary")
+                return fail(2, "fpsolve " + c.sub->get_name() + " does not run under MPI yet (only fpsolve run and "
+                                   "fpsolve stationary do): run it as one process, without mpirun");
 #endif
         for (const auto& c : commands)
             if (c.sub->parsed()) return c.run();

@@ -3,11 +3,12 @@
 //   mpirun -np N build/bin/fpsolve run CONFIG.toml [-o OUT.h5] [--set key=value]... [--force] [--quiet]
 //
 //   grid -> Decomposition -> DistributedOperator (serial operator on each extended block + halo exchange)
-//        -> odeint over mpi_state / RKC with reduced norms -> DistributedDiagnostics -> ParallelSnapshotWriter
+//        -> odeint over mpi_state / RKC with reduced norms / TR-BDF2 with hypre's solves
+//        -> DistributedDiagnostics -> ParallelSnapshotWriter
 //
 // Every rank parses the config and checks the input (the same answer everywhere: exit 2, one line from
 // rank 0, no file); only rank 0 prints. --resume: every rank reads its block of the file's last snapshot and
-// the ranks append to the file together. Not yet under MPI: the implicit integrator (refused with what to use
+// the ranks append to the file together. Not yet under MPI: the expm integrator (refused with what to use
 // instead), SWMR reading while the run writes.
 #include "run_distributed.hpp"
 

@@ -7,7 +7,10 @@
 //   rkc                                    DenseAdaptiveStepper with its RMS error norm (sums of squares,
 //                                          cell count, most negative value) and the spectral radius bound
 //                                          reduced over the ranks
-//   implicit                               not yet (needs a distributed sparse solver): refused
+//   implicit                               TR-BDF2 (time/tr_bdf2.hpp) with the same step control and reduced
+//                                          norms; the solves with I - d h A by hypre's GMRES/BoomerAMG
+//                                          (hypre_system.hpp) to a relative residual 1e-4 rtol (within
+//                                          [1e-13, 1e-8]), set up once per step size
 #pragma once
 #include <atomic>
 
@@ -16,7 +19,7 @@
 
 namespace fpsolve {
 
-// resolve() with the global spectral radius bound; also refuses what is not distributed yet (InputError).
+// resolve() with the global spectral radius bound.
 TimeSettings resolve(const TimeSettings& settings, const DistributedOperator& op);
 
 // Collective. `observer` sees the owned cells at every requested time on every rank. `stop` is read on

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fpsolve needs, only those that are missing. Idempotent.
 # Usage: scripts/install-deps.sh [--mpi]   (as root, or with sudo available)
-#   --mpi  also what -DFPSOLVE_MPI=ON needs: Open MPI, parallel HDF5, Boost.MPI (odeint's MPI backend).
+#   --mpi  also what -DFPSOLVE_MPI=ON needs: Open MPI, parallel HDF5, Boost.MPI (odeint's MPI backend),
+#          hypre (the distributed implicit steps and steady states).
 #          The serial build keeps using the serial HDF5 (CMakeLists.txt asks for it explicitly).
 set -euo pipefail
 
@@ -15,7 +16,7 @@ packages=(
   clang-14 libclang-rt-14-dev
 )
 if [ "${1:-}" = "--mpi" ]; then
-  packages+=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libboost-mpi-dev)
+  packages+=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev libboost-mpi-dev libhypre-dev)
 elif [ $# -gt 0 ]; then
   echo "usage: $0 [--mpi]" >&2
   exit 2

@@ -9,10 +9,14 @@
 //                                                               so stiff modes do not inflate it)
 //
 // Mass: the columns of A sum to 0 (no absorbing wall), so 1^T M = 1^T and every stage keeps the mass to
-// round-off. Positivity is enforced by the step control (dense_adaptive_stepper.hpp).
-// The system must provide `Eigen::SparseMatrix<double> matrix(double t)` and `bool time_dependent()`.
-// For a time-independent A the LU of M is computed once per step size and reused (Eigen::SparseLU,
-// the column ordering analysed once); a time-dependent A is re-assembled and factorised at t_g and t_1.
+// round-off (with an iterative solver: to its tolerance). Positivity is enforced by the step control
+// (dense_adaptive_stepper.hpp).
+// The linear algebra is a parameter (`Slot`: A(t) and the solver of I - d h A(t)), so the scheme is written
+// once: SparseLuSlot here (TrBdf2Method), hypre on a decomposed grid (parallel/distributed_integrator.cpp).
+// The system must provide `bool time_dependent()`, and for SparseLuSlot `Eigen::SparseMatrix<double>
+// matrix(double t)`. For a time-independent A the LU of M is computed once per step size and reused
+// (Eigen::SparseLU, the column ordering analysed once); a time-dependent A is re-assembled and factorised at
+// t_g and t_1.
 #pragma once
 #include <Eigen/Sparse>
 #include <Eigen/SparseLU>
@@ -22,17 +26,65 @@
 
 namespace fpsolve {
 
-class TrBdf2Method {
+// One stage matrix of TR-BDF2 with Eigen's sparse LU: A(t) from sys.matrix(t) and the LU of I - dh A(t).
+struct SparseLuSlot {
+    using Matrix = Eigen::SparseMatrix<double>;
+    Matrix a;                                        // A at time t
+    double t = NAN, dh = NAN;                        // what a and lu were made for
+    Eigen::Index analysed_nonzeros = -1;            // the pattern the column ordering was made for
+    Eigen::SparseLU<Matrix, Eigen::COLAMDOrdering<int>> lu;
+
+    // A(t), re-assembled only when t changed (a time-dependent A) or on first use.
+    template <class System>
+    void at(System& sys, double time, bool varies) {
+        if (varies ? t != time : a.rows() == 0) {
+            a = sys.matrix(time);
+            t = time;
+            dh = NAN;
+        }
+    }
+    // The LU of I - dh A(t), recomputed only when t (for a time-dependent A) or dh changed. Returns whether
+    // it factorised.
+    template <class System>
+    bool prepare(System& sys, double time, double new_dh, bool varies) {
+        at(sys, time, varies);
+        if (dh == new_dh) return false;
+        Matrix id(a.rows(), a.cols());
+        id.setIdentity();
+        Matrix m = id - new_dh * a;
+        m.makeCompressed();
+        if (analysed_nonzeros != m.nonZeros()) {
+            lu.analyzePattern(m);
+            analysed_nonzeros = m.nonZeros();
+        }
+        lu.factorize(m);
+        if (lu.info() != Eigen::Success)
+            throw std::runtime_error("TR-BDF2: the sparse LU of I - d h A failed: " + lu.lastErrorMessage());
+        dh = new_dh;
+        return true;
+    }
+    void multiply(const Eigen::VectorXd& y, Eigen::VectorXd& out) const { out = a * y; }
+    // x = M^-1 b (x on entry: a starting guess, which a direct solver ignores).
+    void solve(const Eigen::VectorXd& b, Eigen::VectorXd& x) { x = lu.solve(b); }
+};
+
+template <class Slot>
+class TrBdf2Scheme {
 public:
     static constexpr unsigned short order = 2;
     static constexpr bool keeps_step = true;
+
+    TrBdf2Scheme() : whole_(std::make_unique<Slot>()), stage_(std::make_unique<Slot>()) {}
+    TrBdf2Scheme(std::unique_ptr<Slot> whole, std::unique_ptr<Slot> stage)
+        : whole_(std::move(whole)), stage_(std::move(stage)) {}
 
     std::size_t factorisations() const { return factorisations_; }
     std::size_t solves() const { return solves_; }
 
     template <class System>
     void derivative(System& sys, const Eigen::VectorXd& y, double t, Eigen::VectorXd& f) {
-        f = matrix_at(sys, t) * y;
+        whole_->at(sys, t, sys.time_dependent());
+        whole_->multiply(y, f);
     }
 
     template <class System>
@@ -40,16 +92,19 @@ public:
               Eigen::VectorXd& f1, Eigen::VectorXd& est) {
         const double dh = d * h;
         const bool varies = sys.time_dependent();
-        Factor& mg = varies ? factor(*stage_, sys, t + gamma * h, dh) : factor(*whole_, sys, t, dh);
+        Slot& mg = varies ? prepare(*stage_, sys, t + gamma * h, dh) : prepare(*whole_, sys, t, dh);
         rhs_ = y + dh * f;
-        yg_ = solve(mg, rhs_);
-        fg_ = mg.a * yg_;
-        Factor& m1 = varies ? factor(*whole_, sys, t + h, dh) : *whole_;
+        yg_ = y;
+        solve(mg, rhs_, yg_);
+        mg.multiply(yg_, fg_);
+        Slot& m1 = varies ? prepare(*whole_, sys, t + h, dh) : *whole_;
         rhs_ = (1.0 - w) * y + w * yg_;
-        y1 = solve(m1, rhs_);
-        f1 = m1.a * y1;
+        y1 = yg_;
+        solve(m1, rhs_, y1);
+        m1.multiply(y1, f1);
         rhs_ = (2.0 * k * h) * (f / gamma - fg_ / (gamma * (1.0 - gamma)) + f1 / (1.0 - gamma));
-        est = solve(m1, rhs_);
+        est.setZero(y.size());
+        solve(m1, rhs_, est);
     }
 
 private:
@@ -58,64 +113,24 @@ private:
     static constexpr double w = 1.0 / (gamma * (2.0 - gamma));
     static constexpr double k = (-3.0 * gamma * gamma + 4.0 * gamma - 2.0) / (12.0 * (2.0 - gamma));
 
-    using Matrix = Eigen::SparseMatrix<double>;
-    struct Factor {
-        Matrix a;                                        // A at time t
-        double t = NAN, dh = NAN;                        // what a and lu were made for
-        Eigen::Index analysed_nonzeros = -1;            // the pattern the column ordering was made for
-        Eigen::SparseLU<Matrix, Eigen::COLAMDOrdering<int>> lu;
-    };
-
     template <class System>
-    const Matrix& matrix_at(System& sys, double t) {
-        Factor& w1 = *whole_;
-        if (sys.time_dependent() ? w1.t != t : w1.a.rows() == 0) {
-            w1.a = sys.matrix(t);
-            w1.t = t;
-            w1.dh = NAN;
-        }
-        return w1.a;
-    }
-
-    // The LU of I - dh A(t) in `slot`, recomputed only when t (for a time-dependent A) or dh changed.
-    template <class System>
-    Factor& factor(Factor& slot, System& sys, double t, double dh) {
-        const bool varies = sys.time_dependent();
-        if (varies && slot.t != t) {
-            slot.a = sys.matrix(t);
-            slot.t = t;
-            slot.dh = NAN;
-        } else if (slot.a.rows() == 0) {
-            slot.a = sys.matrix(t);
-            slot.t = t;
-        }
-        if (slot.dh == dh) return slot;
-        Matrix id(slot.a.rows(), slot.a.cols());
-        id.setIdentity();
-        Matrix m = id - dh * slot.a;
-        m.makeCompressed();
-        if (slot.analysed_nonzeros != m.nonZeros()) {
-            slot.lu.analyzePattern(m);
-            slot.analysed_nonzeros = m.nonZeros();
-        }
-        slot.lu.factorize(m);
-        if (slot.lu.info() != Eigen::Success)
-            throw std::runtime_error("TR-BDF2: the sparse LU of I - d h A failed: " + slot.lu.lastErrorMessage());
-        slot.dh = dh;
-        ++factorisations_;
+    Slot& prepare(Slot& slot, System& sys, double t, double dh) {
+        if (slot.prepare(sys, t, dh, sys.time_dependent())) ++factorisations_;
         return slot;
     }
 
-    Eigen::VectorXd solve(Factor& f, const Eigen::VectorXd& b) {
+    void solve(Slot& slot, const Eigen::VectorXd& b, Eigen::VectorXd& x) {
         ++solves_;
-        return f.lu.solve(b);
+        slot.solve(b, x);
     }
 
-    // whole_: A at t_1 (and the only factor when A does not depend on t). Held by pointer: SparseLU does
+    // whole_: A at t_1 (and the only matrix when A does not depend on t). Held by pointer: SparseLU does
     // not copy or move, and odeint passes steppers by value.
-    std::unique_ptr<Factor> whole_ = std::make_unique<Factor>(), stage_ = std::make_unique<Factor>();
+    std::unique_ptr<Slot> whole_, stage_;
     Eigen::VectorXd rhs_, yg_, fg_;
     std::size_t factorisations_ = 0, solves_ = 0;
 };
+
+using TrBdf2Method = TrBdf2Scheme<SparseLuSlot>;
 
 }  // namespace fpsolve

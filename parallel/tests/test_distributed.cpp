@@ -3,7 +3,9 @@
 //   operator          dp/dt, the spectral radius bound, outflux, cell currents, diagnostics: equal to the
 //                     serial operator's to round-off (the block's positions are bitwise the serial ones),
 //                     on every rank grid of the rank count (np = 4: 4x1, 2x2, 1x4, 2x1x2, ...)
-//   time              dopri5, cash_karp54, rk4 and rkc from 0 to t: equal to the serial run to 1e-12
+//   time              dopri5, cash_karp54, rk4 and rkc from 0 to t: equal to the serial run to 1e-12;
+//                     implicit (TR-BDF2, hypre's solves) against the serial TR-BDF2 (sparse LU) to 10 rtol
+//   stationary        density, current, eigenvalues, MFPT and escape rate (hypre) against the serial LU to 1e-8
 // Every checked number is first reduced over the ranks (max), so all ranks pass or fail together.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -14,6 +16,7 @@
 #include "distributed_integrator.hpp"
 #include "initial_density.hpp"
 #include "reference.hpp"
+#include "stationary_distributed.hpp"
 
 using namespace fpsolve;
 
@@ -251,14 +254,74 @@ TEST_CASE("distributed time integration takes the serial steps: snapshots agree 
     }
 }
 
-TEST_CASE("the implicit integrator is refused under MPI with what to use instead") {
-    const Config c = parse_config(cases()[0].toml, "case.toml", {});
-    const Decomposition dec(MPI_COMM_WORLD, c.problem.grid);
-    const DistributedOperator op(dec, c.problem);
-    TimeSettings ts;
-    ts.times = {0.0, 1.0};
-    ts.integrator = Integrator::implicit;
-    CHECK_THROWS_WITH(resolve(ts, op), Catch::Contains("rkc"));
+TEST_CASE("implicit TR-BDF2 with hypre's solves agrees with the serial TR-BDF2 (sparse LU) to the tolerance") {
+    for (const Case& k : cases()) {
+        const Config c = parse_config(k.toml, "case.toml", {});
+        const Problem& pb = c.problem;
+        TimeSettings ts;
+        ts.times = {0.0, 0.05, 0.1};
+        ts.integrator = Integrator::implicit;
+        ts.rtol = 1e-6;
+        ts.atol = 1e-10;
+        const FokkerPlanckOperator serial(pb);
+        std::vector<State> s_snap, d_snap;
+        State p = initial_state(pb.grid, pb.initial);
+        const IntegrationReport rs = integrate(serial, p, ts, [&](const State& x, double) { s_snap.push_back(x); });
+
+        const Decomposition dec(MPI_COMM_WORLD, pb.grid);
+        const DistributedOperator op(dec, pb);
+        State q = dec.slice(initial_state(pb.grid, pb.initial));
+        const IntegrationReport rd = integrate(op, q, ts, [&](const State& x, double) { d_snap.push_back(x); });
+        REQUIRE(d_snap.size() == s_snap.size());
+        double worst = 0.0;
+        for (std::size_t n = 0; n < s_snap.size(); ++n) worst = std::max(worst, relative_difference(dec, d_snap[n], s_snap[n]));
+        INFO(k.name << ": largest relative difference " << worst << "; steps " << rd.steps << " (" << rd.rejected_steps
+                    << " rejected, " << rd.factorisations << " hypre set-ups) vs " << rs.steps << " (" << rs.rejected_steps
+                    << ", " << rs.factorisations << " LU) serially");
+        // The solves are 1e-4 rtol accurate: with the serial steps the runs differ by far less than rtol; a step
+        // decision near err = 1 may flip, and then they differ by a fraction of the tolerance.
+        CHECK(worst <= 10 * ts.rtol);
+        CHECK(rd.factorisations >= 1);
+        CHECK(rd.linear_solves == 3 * (rd.steps + rd.rejected_steps));
+    }
+}
+
+TEST_CASE("steady states, spectra and first-passage times with hypre agree with the serial sparse LU") {
+    for (const Case& k : cases()) {
+        const Config c = parse_config(k.toml, "case.toml", {});
+        const Problem& pb = c.problem;
+        StationaryOptions options;
+        options.eigenvalues = 3;
+        const FokkerPlanckOperator serial(pb);
+        const StationaryResult s = solve_stationary(serial, options);
+        const Decomposition dec(MPI_COMM_WORLD, pb.grid);
+        const DistributedOperator op(dec, pb);
+        const StationaryResult d = solve_stationary(op, options);
+        auto rel = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, double floor) {
+            return (a - b).cwiseAbs().maxCoeff() / std::max(b.cwiseAbs().maxCoeff(), floor);
+        };
+        const double density = rel(d.density, s.density, 0.0);
+        const double current = rel(d.current, s.current, s.density.cwiseAbs().maxCoeff());
+        double eig = 0.0;
+        REQUIRE(d.eigenvalues.size() == s.eigenvalues.size());
+        // As sets: a conjugate pair has equal |Re| serially, and may come in either order from the other solver.
+        for (const auto& e : s.eigenvalues) {
+            double nearest = HUGE_VAL;
+            for (const auto& f : d.eigenvalues) nearest = std::min(nearest, std::abs(e - f));
+            eig = std::max(eig, nearest / std::abs(s.eigenvalues.back()));
+        }
+        const double worst = max_over_ranks(std::max({density, current, eig}));
+        INFO(k.name << ": density " << density << ", current " << current << ", eigenvalues " << eig
+                    << "; residual " << d.residual << " (serial " << s.residual << ")");
+        CHECK(d.absorbing == s.absorbing);
+        CHECK(worst <= 1e-8);
+        CHECK(max_over_ranks(d.residual) <= 1e-10);
+        CHECK(std::abs(d.spectral_gap - s.spectral_gap) <= 1e-8 * std::abs(s.eigenvalues.back()));
+        if (s.absorbing) {
+            CHECK(max_over_ranks(rel(d.mfpt, s.mfpt, 0.0)) <= 1e-8);
+            CHECK(std::abs(d.escape_rate - s.escape_rate) <= 1e-8 * s.escape_rate);
+        }
+    }
 }
 
 TEST_CASE("more ranks than cells along every useful factorisation is bad input") {
