@@ -31,6 +31,21 @@ density = ")toml" + initial + R"toml("
 )toml");
 }
 
+// A rotational drift: a probability current circulates, no detailed balance.
+Config rotating() {
+    return config_from(R"toml(
+[grid]
+lower = [-3.0, -3.0]
+upper = [3.0, 3.0]
+cells = [16, 16]
+[dynamics]
+drift = ["-x + y", "-x - y"]
+noise = 0.5
+[initial]
+density = "1"
+)toml");
+}
+
 // p at each time by integrate() with the given stepper.
 std::vector<State> run(const FokkerPlanckOperator& op, const std::vector<double>& times, Integrator which,
                        IntegrationReport* report = nullptr, double rtol = 1e-8) {
@@ -99,17 +114,7 @@ TEST_CASE("detailed balance: a potential with noise s I has it, with the discret
 
 TEST_CASE("detailed balance fails where a current circulates, and says where") {
     SECTION("rotational drift") {
-        const Config c = config_from(R"toml(
-[grid]
-lower = [-3.0, -3.0]
-upper = [3.0, 3.0]
-cells = [16, 16]
-[dynamics]
-drift = ["-x + y", "-x - y"]
-noise = 0.5
-[initial]
-density = "1"
-)toml");
+        const Config c = rotating();
         const DetailedBalance b = detailed_balance(FokkerPlanckOperator(c.problem).matrix(0.0));
         CHECK_FALSE(b.holds);
         CHECK_THAT(b.why, Catch::Contains("circulates"));
@@ -221,19 +226,9 @@ TEST_CASE("expm refuses what it cannot do exactly: time-dependent or non-reversi
     TimeSettings ts;
     ts.times = {0.0, 1.0};
     ts.integrator = Integrator::expm;
-    const Config rotating = config_from(R"toml(
-[grid]
-lower = [-3.0, -3.0]
-upper = [3.0, 3.0]
-cells = [16, 16]
-[dynamics]
-drift = ["-x + y", "-x - y"]
-noise = 0.5
-[initial]
-density = "1"
-)toml");
-    CHECK_THROWS_AS(resolve(ts, FokkerPlanckOperator(rotating.problem)), InputError);
-    CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(rotating.problem)), Catch::Contains("detailed balance"));
+    const Config c = rotating();
+    CHECK_THROWS_AS(resolve(ts, FokkerPlanckOperator(c.problem)), InputError);
+    CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(c.problem)), Catch::Contains("detailed balance"));
     const Config driven = config_from(R"toml(
 [grid]
 lower = [-3.0]

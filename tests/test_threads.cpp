@@ -11,6 +11,27 @@
 using namespace fpsolve;
 using namespace fpsolve::test;
 
+namespace {
+
+// The snapshots of integrate() on `threads` threads (the thread count is restored afterwards).
+std::vector<State> snapshots_on(int threads, const FokkerPlanckOperator& op, const TimeSettings& ts) {
+#ifdef _OPENMP
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    State p = initial_state(op.grid(), op.problem().initial);
+    std::vector<State> snaps;
+    integrate(op, p, ts, [&](const State& x, double) { snaps.push_back(x); });
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#endif
+    return snaps;
+}
+
+}  // namespace
+
 TEST_CASE("right-hand side is bitwise identical with 1 and 2 threads, correlated noise included") {
     const Config c = config_from(R"toml(
 [grid]
@@ -65,29 +86,12 @@ gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
 )toml");
     const FokkerPlanckOperator op(c.problem);
     for (Integrator which : {Integrator::rkc, Integrator::dopri5}) {
-        auto run = [&](int threads) {
-#ifdef _OPENMP
-            omp_set_num_threads(threads);
-#else
-            (void)threads;
-#endif
-            State p = initial_state(op.grid(), c.problem.initial);
-            TimeSettings ts;
-            ts.times = {0.0, 0.01, 0.02};
-            ts.integrator = which;
-            ts.rtol = 1e-5;
-            ts.atol = 1e-10;
-            std::vector<State> snaps;
-            integrate(op, p, ts, [&](const State& x, double) { snaps.push_back(x); });
-            return snaps;
-        };
-#ifdef _OPENMP
-        const int before = omp_get_max_threads();
-#endif
-        const auto one = run(1), two = run(2);
-#ifdef _OPENMP
-        omp_set_num_threads(before);
-#endif
+        TimeSettings ts;
+        ts.times = {0.0, 0.01, 0.02};
+        ts.integrator = which;
+        ts.rtol = 1e-5;
+        ts.atol = 1e-10;
+        const auto one = snapshots_on(1, op, ts), two = snapshots_on(2, op, ts);
         REQUIRE(one.size() == 3);
         REQUIRE(two.size() == 3);
         INFO(to_string(which) << ": L1 change over the run " << (one[2] - one[0]).cwiseAbs().sum() * op.grid().cell_volume());
@@ -120,27 +124,10 @@ noise = 0.8
 gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
 )toml");
         const FokkerPlanckOperator op(c.problem);
-        auto run = [&](int threads) {
-#ifdef _OPENMP
-            omp_set_num_threads(threads);
-#else
-            (void)threads;
-#endif
-            State p = initial_state(op.grid(), c.problem.initial);
-            TimeSettings ts;
-            ts.times = {0.0, 0.01, 0.05};
-            ts.integrator = Integrator::expm;
-            std::vector<State> snaps;
-            integrate(op, p, ts, [&](const State& x, double) { snaps.push_back(x); });
-            return snaps;
-        };
-#ifdef _OPENMP
-        const int before = omp_get_max_threads();
-#endif
-        const auto one = run(1), two = run(2), three = run(3);
-#ifdef _OPENMP
-        omp_set_num_threads(before);
-#endif
+        TimeSettings ts;
+        ts.times = {0.0, 0.01, 0.05};
+        ts.integrator = Integrator::expm;
+        const auto one = snapshots_on(1, op, ts), two = snapshots_on(2, op, ts), three = snapshots_on(3, op, ts);
         REQUIRE(one.size() == 3);
         CHECK((one[2] - one[0]).cwiseAbs().maxCoeff() > 1e-3);  // the run did move the density
         // and it is the dopri5 flow

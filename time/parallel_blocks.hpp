@@ -7,6 +7,7 @@
 #pragma once
 #include <Eigen/Dense>
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace fpsolve {
@@ -27,26 +28,27 @@ void for_blocks(Eigen::Index n, F&& f) {
     }
 }
 
+// f(begin, size) -> double on every block, combined in block order by combine(accumulated, next).
+template <class F, class Combine>
+double reduce_blocks(Eigen::Index n, double initial, F&& f, Combine&& combine) {
+    const Eigen::Index blocks = (n + block_size - 1) / block_size;
+    std::vector<double> partial(static_cast<std::size_t>(blocks));
+    for_blocks(n, [&](Eigen::Index begin, Eigen::Index size) { partial[static_cast<std::size_t>(begin / block_size)] = f(begin, size); });
+    double result = initial;
+    for (double p : partial) result = combine(result, p);
+    return result;
+}
+
 // Sum over blocks of f(begin, size) -> double, added in block order.
 template <class F>
 double sum_blocks(Eigen::Index n, F&& f) {
-    const Eigen::Index blocks = (n + block_size - 1) / block_size;
-    std::vector<double> partial(static_cast<std::size_t>(blocks));
-    for_blocks(n, [&](Eigen::Index begin, Eigen::Index size) { partial[static_cast<std::size_t>(begin / block_size)] = f(begin, size); });
-    double sum = 0.0;
-    for (double s : partial) sum += s;
-    return sum;
+    return reduce_blocks(n, 0.0, std::forward<F>(f), [](double a, double b) { return a + b; });
 }
 
-// Maximum over blocks of f(begin, size) -> double.
+// Maximum over blocks of f(begin, size) -> double (at least 0).
 template <class F>
 double max_blocks(Eigen::Index n, F&& f) {
-    const Eigen::Index blocks = (n + block_size - 1) / block_size;
-    std::vector<double> partial(static_cast<std::size_t>(blocks));
-    for_blocks(n, [&](Eigen::Index begin, Eigen::Index size) { partial[static_cast<std::size_t>(begin / block_size)] = f(begin, size); });
-    double big = 0.0;
-    for (double s : partial) big = std::max(big, s);
-    return big;
+    return reduce_blocks(n, 0.0, std::forward<F>(f), [](double a, double b) { return std::max(a, b); });
 }
 
 }  // namespace fpsolve
