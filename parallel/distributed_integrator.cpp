@@ -3,7 +3,9 @@
 #include <cmath>
 #include <memory>
 
+#include "chebyshev_exponential.hpp"
 #include "dense_adaptive_stepper.hpp"
+#include "distributed_detailed_balance.hpp"
 #include "odeint_eigen.hpp"
 #include "rkc.hpp"
 // After odeint_eigen.hpp: the MPI backend nests the Eigen algebra.
@@ -14,9 +16,15 @@ namespace fpsolve {
 namespace odeint = boost::numeric::odeint;
 
 TimeSettings resolve(const TimeSettings& in, const DistributedOperator& op) {
-    if (in.integrator == Integrator::expm)
-        throw InputError("time.integrator: \"expm\" is not available under MPI yet (its detailed-balance check needs "
-                         "the whole generator); use \"rkc\" or run on one process");
+    if (in.integrator == Integrator::expm) {
+        if (op.time_dependent())
+            throw InputError("time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\" or \"dopri5\"");
+        const DistributedBalance balance = detailed_balance(op, in.times.front());
+        if (!balance.holds)
+            throw InputError("time.integrator = \"expm\" needs a discretised generator in detailed balance "
+                             "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
+                             balance.why + "); use \"rkc\" or \"dopri5\"");
+    }
     if (in.integrator == Integrator::implicit)
         throw InputError("time.integrator: \"implicit\" is not available under MPI yet (it needs a distributed sparse "
                          "solver); use \"rkc\" (stabilised explicit, for stiff grids) or run on one process");
@@ -79,6 +87,11 @@ struct RankReduction {
     }
 };
 
+struct RankMaximum {
+    const Decomposition* dec;
+    double operator()(double x) const { return dec->max(x); }
+};
+
 using Algebra = odeint::mpi_nested_algebra<odeint::vector_space_algebra>;
 using Rk4 = odeint::runge_kutta4<DState, double, DState, double, Algebra>;
 using Dopri5 = odeint::runge_kutta_dopri5<DState, double, DState, double, Algebra>;
@@ -119,6 +132,16 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
         odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), dt0, observer);
         report.steps = stepper.accepted_steps();
         report.rejected_steps = stepper.rejected_steps();
+        return report;
+    }
+
+    if (s.integrator == Integrator::expm) {
+        // As serially: one step per snapshot interval, the series cut at rtol / 100; the series' maxima reduced.
+        LocalSystem sys{&op, &report.rhs_evaluations, check};
+        ChebyshevExponential<RankMaximum> stepper(rho0(), 0.01 * s.rtol, RankMaximum{&dec});
+        odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), 2.0 * span, observer);
+        report.steps = stepper.steps();
+        report.rejected_steps = stepper.splits();
         return report;
     }
 

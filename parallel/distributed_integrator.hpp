@@ -7,6 +7,9 @@
 //   rkc                                    DenseAdaptiveStepper with its RMS error norm (sums of squares,
 //                                          cell count, most negative value) and the spectral radius bound
 //                                          reduced over the ranks
+//   expm                                   ChebyshevExponential with its maxima (of the state and the series'
+//                                          terms) reduced over the ranks; the detailed-balance check of
+//                                          parallel/distributed_detailed_balance.hpp before it
 //   implicit                               not yet (needs a distributed sparse solver): refused
 #pragma once
 #include <atomic>
