@@ -55,7 +55,8 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
     const Index n_ext = a.cols(), n_own = dec.owned_size();
     const std::vector<Index>& owned = dec.owned_cells();
     std::vector<Index> own_index(static_cast<std::size_t>(n_ext), -1);
-    for (std::size_t k = 0; k < owned.size(); ++k) own_index[static_cast<std::size_t>(owned[k])] = static_cast<Index>(k);
+    for (std::size_t k = 0; k < owned.size(); ++k)
+        own_index[static_cast<std::size_t>(owned[k])] = static_cast<Index>(k);
 
     // 1. The owned block alone: couplings among owned cells, and those with ghosts (A_ig, A_gi).
     std::vector<Eigen::Triplet<double>> inner;
@@ -63,7 +64,8 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
     for (Index c = 0; c < n_ext; ++c)
         for (Sparse::InnerIterator it(a, c); it; ++it) {
             const Index r = it.row();
-            const Index ro = own_index[static_cast<std::size_t>(r)], co = own_index[static_cast<std::size_t>(c)];
+            const Index ro = own_index[static_cast<std::size_t>(r)],
+                        co = own_index[static_cast<std::size_t>(c)];
             if (ro >= 0 && co >= 0)
                 inner.emplace_back(ro, co, it.value());
             else if (ro >= 0)
@@ -75,7 +77,8 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
     block.setFromTriplets(inner.begin(), inner.end());
     const DetailedBalance local = fpsolve::detailed_balance(block, tolerance);
     std::string why;
-    if (!local.holds) why = "rank " + std::to_string(dec.rank()) + "'s block, cells numbered in it: " + local.why;
+    if (!local.holds)
+        why = "rank " + std::to_string(dec.rank()) + "'s block, cells numbered in it: " + local.why;
 
     // 2. Pieces numbered over all ranks; log w and the piece of every ghost from its owner.
     long pieces = local.holds ? static_cast<long>(local.components) : 0;
@@ -88,11 +91,13 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
         total += n;
     }
     const long mine = first[static_cast<std::size_t>(dec.rank())];
-    Eigen::VectorXd lw = Eigen::VectorXd::Zero(n_own), piece = Eigen::VectorXd::Constant(n_own, -1.0), lw_ext, piece_ext;
+    Eigen::VectorXd lw = Eigen::VectorXd::Zero(n_own), piece = Eigen::VectorXd::Constant(n_own, -1.0), lw_ext,
+                    piece_ext;
     if (local.holds)
         for (Index k = 0; k < n_own; ++k) {
             lw[k] = local.log_weight[k];
-            piece[k] = static_cast<double>(mine + static_cast<long>(local.component[static_cast<std::size_t>(k)]));
+            piece[k] =
+                static_cast<double>(mine + static_cast<long>(local.component[static_cast<std::size_t>(k)]));
         }
     dec.to_extended(lw, lw_ext);
     dec.to_extended(piece, piece_ext);
@@ -102,8 +107,9 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
     auto pair_text = [&](Index i, Index g, double aig, double agi) {
         std::ostringstream s;
         s.precision(3);
-        s << "cells " << global_cell(dec, g) << " and " << global_cell(dec, i) << " (ranks " << dec.rank() << " and "
-          << rank_of(first, static_cast<long>(piece_ext[g])) << "): rates " << aig << " and " << agi;
+        s << "cells " << global_cell(dec, g) << " and " << global_cell(dec, i) << " (ranks " << dec.rank()
+          << " and " << rank_of(first, static_cast<long>(piece_ext[g])) << "): rates " << aig << " and "
+          << agi;
         return s.str();
     };
     if (why.empty())
@@ -112,20 +118,22 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
             const auto [aig, agi] = rates;
             if (aig == 0.0 && agi == 0.0) continue;
             if (aig < 0.0 || agi < 0.0 || aig == 0.0 || agi == 0.0) {
-                why = pair_text(i, g, aig, agi) + (aig < 0.0 || agi < 0.0 ? ": a negative rate" : ": coupled one way only");
+                why = pair_text(i, g, aig, agi) +
+                      (aig < 0.0 || agi < 0.0 ? ": a negative rate" : ": coupled one way only");
                 break;
             }
             Offset o{static_cast<long>(piece_ext[i]), static_cast<long>(piece_ext[g]),
-                     std::log(aig) - std::log(agi) + lw_ext[g] - lw_ext[i], global_cell(dec, i), global_cell(dec, g)};
+                     std::log(aig) - std::log(agi) + lw_ext[g] - lw_ext[i], global_cell(dec, i),
+                     global_cell(dec, g)};
             if (o.a > o.b) std::swap(o.a, o.b), o.d = -o.d, std::swap(o.i, o.g);
             const auto [at, fresh] = offsets.try_emplace({o.a, o.b}, o);
             if (!fresh && std::abs(at->second.d - o.d) > tolerance) {
                 std::ostringstream m;
                 m.precision(3);
-                m << "the couplings of cells " << o.i << "-" << o.g << " and " << at->second.i << "-" << at->second.g
-                  << " (between ranks " << rank_of(first, o.a) << " and " << rank_of(first, o.b)
-                  << ") give weights that differ by a factor exp(" << o.d - at->second.d
-                  << ") (a probability current circulates)";
+                m << "the couplings of cells " << o.i << "-" << o.g << " and " << at->second.i << "-"
+                  << at->second.g << " (between ranks " << rank_of(first, o.a) << " and "
+                  << rank_of(first, o.b) << ") give weights that differ by a factor exp("
+                  << o.d - at->second.d << ") (a probability current circulates)";
                 why = m.str();
                 break;
             }
@@ -141,24 +149,26 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
     // 4. The offsets of all ranks, closed around every cycle of pieces (the same numbers on every rank).
     std::vector<double> send;
     for (const auto& [key, o] : offsets)
-        send.insert(send.end(), {static_cast<double>(o.a), static_cast<double>(o.b), o.d, static_cast<double>(o.i),
-                                 static_cast<double>(o.g)});
+        send.insert(send.end(), {static_cast<double>(o.a), static_cast<double>(o.b), o.d,
+                                 static_cast<double>(o.i), static_cast<double>(o.g)});
     int count = static_cast<int>(send.size());
     std::vector<int> counts(static_cast<std::size_t>(dec.size())), displs(counts.size(), 0);
     MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
     for (std::size_t r = 1; r < counts.size(); ++r) displs[r] = displs[r - 1] + counts[r - 1];
     std::vector<double> all(static_cast<std::size_t>(displs.back() + counts.back()));
-    MPI_Allgatherv(send.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+    MPI_Allgatherv(send.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE,
+                   comm);
     std::vector<Offset> edges;
     for (std::size_t k = 0; k + 4 < all.size(); k += 5)
-        edges.push_back({static_cast<long>(all[k]), static_cast<long>(all[k + 1]), all[k + 2], static_cast<Index>(all[k + 3]),
-                         static_cast<Index>(all[k + 4])});
+        edges.push_back({static_cast<long>(all[k]), static_cast<long>(all[k + 1]), all[k + 2],
+                         static_cast<Index>(all[k + 3]), static_cast<Index>(all[k + 4])});
     std::vector<std::vector<std::size_t>> touching(static_cast<std::size_t>(total));
     for (std::size_t e = 0; e < edges.size(); ++e) {
         touching[static_cast<std::size_t>(edges[e].a)].push_back(e);
         touching[static_cast<std::size_t>(edges[e].b)].push_back(e);
     }
-    std::vector<double> c(static_cast<std::size_t>(total), NAN);  // C of each piece, along a breadth-first tree
+    std::vector<double> c(static_cast<std::size_t>(total),
+                          NAN);  // C of each piece, along a breadth-first tree
     std::vector<long> queue;
     for (long root = 0; root < total; ++root) {
         if (!std::isnan(c[static_cast<std::size_t>(root)])) continue;
@@ -178,8 +188,8 @@ DistributedBalance detailed_balance(const DistributedOperator& op, double t, dou
         if (std::abs(mismatch) <= tolerance) continue;
         std::ostringstream m;
         m.precision(3);
-        m << "cells " << o.i << " and " << o.g << " (ranks " << rank_of(first, o.a) << " and " << rank_of(first, o.b)
-          << "): A_ij w_j and A_ji w_i differ by a factor exp(" << mismatch
+        m << "cells " << o.i << " and " << o.g << " (ranks " << rank_of(first, o.a) << " and "
+          << rank_of(first, o.b) << "): A_ij w_j and A_ji w_i differ by a factor exp(" << mismatch
           << ") around a cycle through the ranks (a probability current circulates)";
         return {false, m.str()};
     }
