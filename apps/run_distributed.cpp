@@ -8,8 +8,7 @@
 //
 // Every rank parses the config and checks the input (the same answer everywhere: exit 2, one line from
 // rank 0, no file); only rank 0 prints. --resume: every rank reads its block of the file's last snapshot and
-// the ranks append to the file together. Not yet under MPI: the expm integrator (refused with what to use
-// instead), SWMR reading while the run writes.
+// the ranks append to the file together. Not yet under MPI: SWMR reading while the run writes.
 #include "run_distributed.hpp"
 
 #include <mpi.h>

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <memory>
 
+#include "chebyshev_exponential.hpp"
 #include "dense_adaptive_stepper.hpp"
+#include "distributed_detailed_balance.hpp"
 #include "odeint_eigen.hpp"
 #include "hypre_system.hpp"
 #include "rkc.hpp"
@@ -17,9 +19,15 @@ namespace fpsolve {
 namespace odeint = boost::numeric::odeint;
 
 TimeSettings resolve(const TimeSettings& in, const DistributedOperator& op) {
-    if (in.integrator == Integrator::expm)
-        throw InputError("time.integrator: \"expm\" is not available under MPI yet (its detailed-balance check needs "
-                         "the whole generator); use \"rkc\" or run on one process");
+    if (in.integrator == Integrator::expm) {
+        if (op.time_dependent())
+            throw InputError("time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\" or \"dopri5\"");
+        const DistributedBalance balance = detailed_balance(op, in.times.front());
+        if (!balance.holds)
+            throw InputError("time.integrator = \"expm\" needs a discretised generator in detailed balance "
+                             "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
+                             balance.why + "); use \"rkc\" or \"dopri5\"");
+    }
     return resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
 }
 
@@ -115,6 +123,11 @@ struct RankReduction {
     }
 };
 
+struct RankMaximum {
+    const Decomposition* dec;
+    double operator()(double x) const { return dec->max(x); }
+};
+
 using Algebra = odeint::mpi_nested_algebra<odeint::vector_space_algebra>;
 using Rk4 = odeint::runge_kutta4<DState, double, DState, double, Algebra>;
 using Dopri5 = odeint::runge_kutta_dopri5<DState, double, DState, double, Algebra>;
@@ -159,7 +172,14 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
         return report;
     }
 
-    if (s.integrator == Integrator::implicit) {
+    if (s.integrator == Integrator::expm) {
+        // As serially: one step per snapshot interval, the series cut at rtol / 100; the series' maxima reduced.
+        LocalSystem sys{&op, &report.rhs_evaluations, check};
+        ChebyshevExponential<RankMaximum> stepper(rho0(), 0.01 * s.rtol, RankMaximum{&dec});
+        odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), 2.0 * span, observer);
+        report.steps = stepper.steps();
+        report.rejected_steps = stepper.splits();
+    } else if (s.integrator == Integrator::implicit) {
         LocalSystem sys{&op, &report.rhs_evaluations, check};
         const double dt0 = first_step(sys);
         // The linear solves far below the step's error tolerance, so that they do not steer the step control.

@@ -7,6 +7,9 @@
 //   rkc                                    DenseAdaptiveStepper with its RMS error norm (sums of squares,
 //                                          cell count, most negative value) and the spectral radius bound
 //                                          reduced over the ranks
+//   expm                                   ChebyshevExponential with its maxima (of the state and the series'
+//                                          terms) reduced over the ranks; the detailed-balance check of
+//                                          parallel/distributed_detailed_balance.hpp before it
 //   implicit                               TR-BDF2 (time/tr_bdf2.hpp) with the same step control and reduced
 //                                          norms; the solves with I - d h A by hypre's GMRES/BoomerAMG
 //                                          (hypre_system.hpp) to a relative residual 1e-4 rtol (within

@@ -47,8 +47,9 @@ DetailedBalance detailed_balance(const Sparse& a, double tolerance) {
     const Sparse at = a.transpose();
     const double unset = std::numeric_limits<double>::quiet_NaN();
     Eigen::VectorXd lw = Eigen::VectorXd::Constant(n, unset);
-    std::vector<Eigen::Index> queue;
+    std::vector<Eigen::Index> queue, component(static_cast<std::size_t>(n));
     queue.reserve(static_cast<std::size_t>(n));
+    Eigen::Index components = 0;
 
     // 1. Weights along a breadth-first spanning forest; rates of one sign only, couplings both ways.
     for (Eigen::Index root = 0; root < n; ++root) {
@@ -57,6 +58,7 @@ DetailedBalance detailed_balance(const Sparse& a, double tolerance) {
         queue.assign(1, root);
         for (std::size_t head = 0; head < queue.size(); ++head) {
             const Eigen::Index j = queue[head];
+            component[static_cast<std::size_t>(j)] = components;
             const bool ok = for_each_coupling(a, at, j, [&](Eigen::Index i, double aij, double aji) {
                 if (aij < 0.0 || aji < 0.0) {
                     out.why = pair_text(i, j, aij, aji, ": a negative rate");
@@ -74,6 +76,7 @@ DetailedBalance detailed_balance(const Sparse& a, double tolerance) {
             });
             if (!ok) return out;
         }
+        ++components;
     }
     // 2. Every coupling against the weights: this closes every cycle the tree left out.
     for (Eigen::Index j = 0; j < n; ++j) {
@@ -91,6 +94,8 @@ DetailedBalance detailed_balance(const Sparse& a, double tolerance) {
     }
     out.holds = true;
     out.log_weight = std::move(lw);
+    out.component = std::move(component);
+    out.components = components;
     return out;
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 #include <Eigen/Sparse>
 #include <string>
+#include <vector>
 
 namespace fpsolve {
 
@@ -22,6 +23,10 @@ struct DetailedBalance {
     bool holds = false;
     std::string why;            // when it does not hold: the first coupling that breaks it, in words
     Eigen::VectorXd log_weight;  // log w (up to a constant per connected set of cells), when it holds
+    // The connected set of each cell (numbered 0, 1, ... in the order of their first cells; log w = 0 there)
+    // and their number, when it holds.
+    std::vector<Eigen::Index> component;
+    Eigen::Index components = 0;
 };
 
 // `tolerance`: the largest accepted |log(A_ij w_j) - log(A_ji w_i)| (a relative mismatch of the rates).

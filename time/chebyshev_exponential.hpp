@@ -72,6 +72,14 @@ inline std::vector<double> exponential_chebyshev_coefficients(double z, double t
     }
 }
 
+// The maxima over the state that decide the series' cut and the splitting of steps, as they are: one
+// process holds the whole state. A distributed run (parallel/) passes a maximum over its ranks instead, so
+// that every rank cuts and splits alike.
+struct LocalMaximum {
+    double operator()(double x) const { return x; }
+};
+
+template <class Reduction = LocalMaximum>
 class ChebyshevExponential {
 public:
     using state_type = Eigen::VectorXd;
@@ -83,7 +91,8 @@ public:
     static constexpr order_type order() { return 0; }  // exact in time: no step-size error
 
     // `rho`: an upper bound of the spectral radius of A; `tolerance`: the series' cut (see above).
-    ChebyshevExponential(double rho, double tolerance) : rho_(rho), tolerance_(tolerance) {}
+    ChebyshevExponential(double rho, double tolerance, Reduction max = {})
+        : rho_(rho), tolerance_(tolerance), max_(std::move(max)) {}
 
     std::size_t products() const { return products_; }
     std::size_t steps() const { return steps_; }
@@ -130,7 +139,8 @@ private:
         const Eigen::Index n = x.size();
         if (c.size() == 1) return true;  // c_0 = 1: dt rho is below round-off
         constexpr double u = 1.1102230246251565e-16;
-        const double x_max = max_blocks(n, [&](Eigen::Index b, Eigen::Index m) { return x.segment(b, m).cwiseAbs().maxCoeff(); });
+        const double x_max =
+            max_(max_blocks(n, [&](Eigen::Index b, Eigen::Index m) { return x.segment(b, m).cwiseAbs().maxCoeff(); }));
         if (x_max == 0.0) return true;
         double growth = 1.0;  // max_k |T_k(Y) x| / |x| so far
         // The coefficient of term k, and whether the series ends with it.
@@ -153,7 +163,7 @@ private:
             sum_.segment(b, m) = c0 * x.segment(b, m) + c1 * current_.segment(b, m);
             return current_.segment(b, m).cwiseAbs().maxCoeff();
         });
-        growth = std::max(growth, t1 / x_max);
+        growth = std::max(growth, max_(t1) / x_max);
         // T_{k+1} x = (4/rho) A T_k x + 2 T_k x - T_{k-1} x, written over T_{k-1} x; one pass per term, or one
         // pass per `depth` terms on 2-D grids (sweep).
         for (std::size_t k = 1; !last;) {
@@ -189,7 +199,7 @@ private:
                 k += 1;
                 last = last_next;
             }
-            growth = std::max(growth, largest / x_max);
+            growth = std::max(growth, max_(largest) / x_max);
             if (!(u * static_cast<double>(k) * growth <= tolerance_)) return false;
         }
         std::swap(x, sum_);
@@ -288,6 +298,7 @@ private:
     };
 
     double rho_, tolerance_;
+    Reduction max_;
     double coefficients_dt_ = NAN;
     std::vector<double> coefficients_, tails_;  // c_k and sum_{j>k} c_j
     state_type previous_, current_, product_, sum_;

@@ -89,7 +89,8 @@ TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
                              balance.why + "); use \"rkc\", \"implicit\" or \"dopri5\"");
     }
     TimeSettings s = resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
-    // "auto" stays with rkc, as it must under MPI too, but says when the exact exponential would apply.
+    // "auto" stays with rkc (faster with dense snapshots; docs/performance.md) but says when the exact
+    // exponential would apply.
     if (in.integrator == Integrator::automatic && s.integrator == Integrator::rkc && !op.time_dependent() &&
         detailed_balance(op.matrix(in.times.front())).holds)
         s.reason += "; this generator is in detailed balance: time.integrator = \"expm\" is exact in time and "
