@@ -179,7 +179,9 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
         odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), 2.0 * span, observer);
         report.steps = stepper.steps();
         report.rejected_steps = stepper.splits();
-    } else if (s.integrator == Integrator::implicit) {
+        return report;
+    }
+    if (s.integrator == Integrator::implicit) {
         LocalSystem sys{&op, &report.rhs_evaluations, check};
         const double dt0 = first_step(sys);
         // The linear solves far below the step's error tolerance, so that they do not steer the step control.
