@@ -18,6 +18,9 @@
 #ifdef FPSOLVE_MPI
 #include <mpi.h>
 
+#include <chrono>
+#include <thread>
+
 #include "run_distributed.hpp"
 #endif
 
@@ -49,6 +52,23 @@ struct MpiSession {
     MpiSession(const MpiSession&) = delete;
     MpiSession& operator=(const MpiSession&) = delete;
 };
+#endif
+
+#ifdef FPSOLVE_MPI
+// Runs `work` on rank 0 only and hands its exit code to every rank. The others wait without spinning (a
+// blocking broadcast would keep their cores busy polling while rank 0 works).
+template <class Work>
+int serial_on_rank_zero(Work&& work) {
+    int code = fpsolve::mpi_rank() == 0 ? work() : 0;
+    MPI_Request request;
+    MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+    for (int done = 0;;) {
+        MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (done) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return code;
+}
 #endif
 
 }  // namespace
@@ -96,23 +116,28 @@ int main(int argc, char** argv) {
         if (e.get_exit_code() == 0) return app.exit(e);
         return fail(2, e.what());
     }
-    try {
+    auto execute = [&]() -> int {
+        try {
+            for (const auto& c : commands)
+                if (c.sub->parsed()) return c.run();
+            return fail(2, "no command given; try fpsolve --help");
+        } catch (const InputError& e) {
+            return fail(2, e.what());
+        } catch (const RunError& e) {
+            return fail(1, e.what());
+        } catch (const std::bad_alloc&) {
+            return fail(1, "out of memory; use fewer cells");
+        } catch (const std::exception& e) {
+            return fail(1, e.what());
+        }
+    };
 #ifdef FPSOLVE_MPI
-        for (const auto& c : commands)
-            if (distributed && c.sub->parsed() && c.sub->get_name() != "run" && c.sub->get_name() != "stationary")
-                return fail(2, "fpsolve " + c.sub->get_name() + " does not run under MPI yet (only fpsolve run and "
-                                   "fpsolve stationary do): run it as one process, without mpirun");
+    // run and stationary decompose the grid; the other commands (inspect, flux, sample, sgd, plot) are serial
+    // work on one process: rank 0 does it, and every rank exits with its exit code.
+    bool decomposed = false;
+    for (const auto& c : commands)
+        decomposed = decomposed || (c.sub->parsed() && (c.sub->get_name() == "run" || c.sub->get_name() == "stationary"));
+    if (distributed && !decomposed) return serial_on_rank_zero(execute);
 #endif
-        for (const auto& c : commands)
-            if (c.sub->parsed()) return c.run();
-        return fail(2, "no command given; try fpsolve --help");
-    } catch (const InputError& e) {
-        return fail(2, e.what());
-    } catch (const RunError& e) {
-        return fail(1, e.what());
-    } catch (const std::bad_alloc&) {
-        return fail(1, "out of memory; use fewer cells");
-    } catch (const std::exception& e) {
-        return fail(1, e.what());
-    }
+    return execute();
 }

@@ -220,7 +220,21 @@ check_bad "negative initial density" run periodic.toml -o bad.h5 --set 'initial.
 check_bad "stationary, time-dependent drift" stationary periodic.toml -o bad.h5 --set 'dynamics.potential="0.2*cos(2*pi*x) - 0.7*x*t"'
 check_bad "stationary, unknown key" stationary periodic.toml -o bad.h5 --set stationary.colour=1
 if [ "$np" -gt 1 ]; then
-  check_bad "a command not yet under MPI" sample periodic.toml -o bad.h5 --particles 100
+  check_bad "sample (serial on rank 0), bad particle count" sample periodic.toml -o bad.h5 --particles 0
+  # The serial commands run on rank 0 and every rank exits with its code: inspect prints once, sample writes
+  # its file.
+  set +e
+  "${mpirun[@]}" "$fp" inspect "resume-serial.h5" >inspect.txt 2>err.txt
+  rc_inspect=$?
+  "${mpirun[@]}" "$fp" sample periodic.toml -o sample-np$np.h5 --particles 200 --quiet >/dev/null 2>>err.txt
+  rc_sample=$?
+  set -e
+  if [ "$rc_inspect" -ne 0 ] || [ "$(grep -c "snapshots" inspect.txt)" -lt 1 ] || [ "$rc_sample" -ne 0 ] ||
+     [ ! -s "sample-np$np.h5" ]; then
+    echo "FAILED: serial commands under mpirun: inspect exit $rc_inspect, sample exit $rc_sample"; cat err.txt; status=1
+  else
+    echo "inspect and sample under mpirun -np $np: exit 0, run on rank 0"
+  fi
   # expm needs detailed balance: a rotational drift breaks it on every block; the tilted ring only around the
   # cycle of ranks (each cut piece is a chain, balanced by itself)
   check_bad "expm, rotational drift" run "$scen/rotational-ou.toml" -o bad.h5 --set 'time.integrator="expm"' \
