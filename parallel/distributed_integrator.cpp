@@ -28,7 +28,12 @@ TimeSettings resolve(const TimeSettings& in, const DistributedOperator& op) {
                              "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
                              balance.why + "); use \"rkc\" or \"dopri5\"");
     }
-    return resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
+    TimeSettings s = resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
+    // The serial rule (time/integrator.cpp), from the same reduced numbers: every rank and a serial run agree.
+    if (in.integrator == Integrator::automatic && s.times.size() >= 2 && !op.time_dependent() &&
+        detailed_balance(op, in.times.front()).holds)
+        prefer_exponential(s, op.spectral_radius_bound(in.times.front()));
+    return s;
 }
 
 namespace {

@@ -242,3 +242,48 @@ density = "1"
 )toml");
     CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(driven.problem)), Catch::Contains("depend on t"));
 }
+
+TEST_CASE("auto takes expm when its series need fewer products than the explicit stepper's expected count") {
+    const Config c = double_well_2d(96, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.05)");
+    const FokkerPlanckOperator op(c.problem);
+    const double rho = op.spectral_radius_bound(0.0);
+    TimeSettings ts;
+    ts.rtol = 1e-6;
+
+    // One long interval: a few sqrt(rho T) products against rkc's accuracy-limited stages.
+    ts.times = {0.0, 20.0};
+    TimeSettings s = resolve(ts, op);
+    CHECK(s.integrator == Integrator::expm);
+    CHECK_THAT(s.reason, Catch::Contains("detailed balance") && Catch::Contains("expm"));
+    // The prediction is the stepper's real count to a few terms: no splits for a density inside the wells,
+    // but the cut moves out a little with the growth the stepper measures (chebyshev_exponential.hpp).
+    IntegrationReport report;
+    run(op, ts.times, Integrator::expm, &report, ts.rtol);
+    CHECK(static_cast<double>(report.rhs_evaluations) == Approx(exponential_product_count(ts.times, rho, ts.rtol)).epsilon(0.05));
+
+    // Dense snapshots: one series per interval costs more than rkc's steps; rkc stays.
+    ts.times.clear();
+    for (int k = 0; k <= 400; ++k) ts.times.push_back(0.05 * k);
+    s = resolve(ts, op);
+    CHECK(s.integrator == Integrator::rkc);
+    CHECK_THAT(s.reason, Catch::Contains("kept"));
+    CHECK(exponential_product_count(ts.times, rho, ts.rtol) >
+          expected_rhs_count(Integrator::rkc, rho, 0.0, 20.0, ts.rtol));
+
+    // Never for dynamics without detailed balance or depending on t.
+    ts.times = {0.0, 20.0};
+    const Config r = rotating();
+    CHECK(resolve(ts, FokkerPlanckOperator(r.problem)).integrator != Integrator::expm);
+    const Config driven = config_from(R"toml(
+[grid]
+lower = [-3.0]
+upper = [3.0]
+cells = [200]
+[dynamics]
+potential = "x^2 * (1 + 0.5*sin(t))"
+noise = 0.5
+[initial]
+density = "1"
+)toml");
+    CHECK(resolve(ts, FokkerPlanckOperator(driven.problem)).integrator != Integrator::expm);
+}

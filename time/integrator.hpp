@@ -14,7 +14,9 @@
 //
 // The two second-order steppers interpolate snapshots with a cubic Hermite and refuse steps that would
 // push the density below -atol (dense_adaptive_stepper.hpp). "auto" (see choose_integrator) keeps dopri5
-// while its stability limit costs no more steps than accuracy needs, and otherwise takes rkc.
+// while its stability limit costs no more steps than accuracy needs, and otherwise takes rkc; then, for a
+// time-independent generator in detailed balance, it takes expm instead when the series for the snapshot
+// intervals need fewer products of A than that stepper is expected to take (prefer_exponential).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -75,6 +77,16 @@ TimeSettings resolve(const TimeSettings& settings, const FokkerPlanckOperator& o
 // The same from the spectral radius bound of A(times[0]), asked for only when needed (a distributed
 // operator reduces it over the ranks: parallel/).
 TimeSettings resolve(const TimeSettings& settings, const std::function<double()>& spectral_radius_at_start);
+
+// Products of A that expm takes for these snapshot times (one series per interval, cut at rtol / 100,
+// without the splitting that strong non-normal growth may add).
+double exponential_product_count(const std::vector<double>& times, double rho, double rtol);
+// Right-hand sides dopri5 (its stability limit) or rkc (sqrt(rho (t1 - t0) / 0.65) rtol^(-1/6), a model
+// that favours rkc) is expected to take on [t0, t1]; HUGE_VAL for the others.
+double expected_rhs_count(Integrator which, double rho, double t0, double t1, double rtol);
+// For "auto" once the generator is known to be time-independent and in detailed balance: switches
+// s.integrator to expm when exponential_product_count < expected_rhs_count, and says so in s.reason.
+void prefer_exponential(TimeSettings& s, double rho);
 
 IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const TimeSettings& settings,
                             const Observer& observer, const std::atomic<bool>* stop = nullptr);
