@@ -40,7 +40,8 @@ struct MpiSession {
     bool active = false;
     MpiSession(int& argc, char**& argv) {
         bool launched = false;
-        for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) launched = launched || std::getenv(v);
+        for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+            launched = launched || std::getenv(v);
         if (!launched) return;
         int provided = 0;
         MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);  // OpenMP threads in the operator
@@ -92,14 +93,16 @@ int main(int argc, char** argv) {
 #endif
     CLI::App app{
         "fpsolve: evolves the density p(x, t) of the SDE dX = mu dt + B dW under its Fokker-Planck equation\n"
-        "dp/dt = -div(mu p - 1/2 D grad p), D = B B^T, on a finite-volume grid, and checks it against theory.\n"
+        "dp/dt = -div(mu p - 1/2 D grad p), D = B B^T, on a finite-volume grid, and checks it against "
+        "theory.\n"
         "A run writes density snapshots and diagnostics to HDF5. See README.md for the config keys.",
         "fpsolve"};
     app.set_version_flag("--version", std::string("fpsolve ") + program_version);
     app.require_subcommand(1);
-    app.footer("Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.\n"
-               "Run 'fpsolve COMMAND --help' for a command's options. Example:\n"
-               "  fpsolve run data/scenarios/double-well.toml -o dw.h5 && fpsolve inspect dw.h5\n");
+    app.footer(
+        "Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.\n"
+        "Run 'fpsolve COMMAND --help' for a command's options. Example:\n"
+        "  fpsolve run data/scenarios/double-well.toml -o dw.h5 && fpsolve inspect dw.h5\n");
 
     std::vector<CommandEntry> commands;
     commands.push_back(register_run(app));
@@ -114,6 +117,16 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);
+        if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty()) {
+            // CLI11 says "A subcommand is required" also for a misspelt one: name it and the real ones.
+            std::string names;
+            for (const auto& c : commands) names += (names.empty() ? "" : ", ") + c.sub->get_name();
+            const std::string first = argc > 1 ? argv[1] : "";
+            const std::string what = first.empty()     ? "no command given"
+                                     : first[0] == '-' ? "unknown option \"" + first + "\" before the command"
+                                                       : "unknown command \"" + first + "\"";
+            return fail(2, what + "; the commands are " + names + " (fpsolve --help)");
+        }
         return fail(2, e.what());
     }
     auto execute = [&]() -> int {
@@ -136,7 +149,8 @@ int main(int argc, char** argv) {
     // work on one process: rank 0 does it, and every rank exits with its exit code.
     bool decomposed = false;
     for (const auto& c : commands)
-        decomposed = decomposed || (c.sub->parsed() && (c.sub->get_name() == "run" || c.sub->get_name() == "stationary"));
+        decomposed = decomposed ||
+                     (c.sub->parsed() && (c.sub->get_name() == "run" || c.sub->get_name() == "stationary"));
     if (distributed && !decomposed) return serial_on_rank_zero(execute);
 #endif
     return execute();

@@ -42,6 +42,9 @@ expect_bad() {
 
 expect_bad "no command"
 expect_bad "unknown command" frobnicate
+grep -q 'unknown command "frobnicate"; the commands are run, ' stderr.txt || fail "unknown command: $(cat stderr.txt)"
+expect_bad "unknown option before the command" --frobnicate
+grep -q 'unknown option "--frobnicate"' stderr.txt || fail "unknown option: $(cat stderr.txt)"
 expect_bad "missing config" run
 expect_bad "config not found" run nonexistent.toml -o out.h5
 printf 'grid = [\n' >broken.toml
