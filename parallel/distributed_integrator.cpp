@@ -7,8 +7,8 @@
 #include "chebyshev_exponential.hpp"
 #include "dense_adaptive_stepper.hpp"
 #include "distributed_detailed_balance.hpp"
-#include "odeint_eigen.hpp"
 #include "hypre_system.hpp"
+#include "odeint_eigen.hpp"
 #include "rkc.hpp"
 #include "tr_bdf2.hpp"
 // After odeint_eigen.hpp: the MPI backend nests the Eigen algebra.
@@ -21,15 +21,19 @@ namespace odeint = boost::numeric::odeint;
 TimeSettings resolve(const TimeSettings& in, const DistributedOperator& op) {
     if (in.integrator == Integrator::expm) {
         if (op.time_dependent())
-            throw InputError("time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\" or \"dopri5\"");
+            throw InputError(
+                "time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\" or "
+                "\"dopri5\"");
         const DistributedBalance balance = detailed_balance(op, in.times.front());
         if (!balance.holds)
-            throw InputError("time.integrator = \"expm\" needs a discretised generator in detailed balance "
-                             "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
-                             balance.why + "); use \"rkc\" or \"dopri5\"");
+            throw InputError(
+                "time.integrator = \"expm\" needs a discretised generator in detailed balance "
+                "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
+                balance.why + "); use \"rkc\" or \"dopri5\"");
     }
     TimeSettings s = resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
-    // The serial rule (time/integrator.cpp), from the same reduced numbers: every rank and a serial run agree.
+    // The serial rule (time/integrator.cpp), from the same reduced numbers: every rank and a serial run
+    // agree.
     if (in.integrator == Integrator::automatic && s.times.size() >= 2 && !op.time_dependent() &&
         detailed_balance(op, in.times.front()).holds)
         prefer_exponential(s, op.spectral_radius_bound(in.times.front()));
@@ -141,8 +145,8 @@ using Fehlberg = odeint::runge_kutta_fehlberg78<DState, double, DState, double, 
 
 }  // namespace
 
-IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeSettings& in, const Observer& observer,
-                            const std::atomic<bool>* stop) {
+IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeSettings& in,
+                            const Observer& observer, const std::atomic<bool>* stop) {
     const TimeSettings s = resolve(in, op);
     const Decomposition& dec = op.decomposition();
     IntegrationReport report;
@@ -169,8 +173,8 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
     if (s.integrator == Integrator::rkc) {
         LocalSystem sys{&op, &report.rhs_evaluations, check};
         const double dt0 = first_step(sys);
-        DenseAdaptiveStepper<RkcMethod, RankReduction> stepper(RkcMethod{s.rtol}, s.atol, s.rtol, op.monotone(times.front()),
-                                                               RankReduction{&dec});
+        DenseAdaptiveStepper<RkcMethod, RankReduction> stepper(
+            RkcMethod{s.rtol}, s.atol, s.rtol, op.monotone(times.front()), RankReduction{&dec});
         odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), dt0, observer);
         report.steps = stepper.accepted_steps();
         report.rejected_steps = stepper.rejected_steps();
@@ -178,7 +182,8 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
     }
 
     if (s.integrator == Integrator::expm) {
-        // As serially: one step per snapshot interval, the series cut at rtol / 100; the series' maxima reduced.
+        // As serially: one step per snapshot interval, the series cut at rtol / 100; the series' maxima
+        // reduced.
         LocalSystem sys{&op, &report.rhs_evaluations, check};
         ChebyshevExponential<RankMaximum> stepper(rho0(), 0.01 * s.rtol, RankMaximum{&dec});
         odeint::integrate_times(std::ref(stepper), sys, p, times.begin(), times.end(), 2.0 * span, observer);
@@ -224,18 +229,19 @@ IntegrationReport integrate(const DistributedOperator& op, State& p, const TimeS
             odeint::integrate_times(Rk4(), sys, x, times.begin(), times.end(), *s.dt, obs);
             break;
         case Integrator::dopri5:
-            odeint::integrate_times(odeint::make_dense_output(s.atol, s.rtol, Dopri5()), sys, x, times.begin(),
-                                    times.end(), dt0, obs);
+            odeint::integrate_times(odeint::make_dense_output(s.atol, s.rtol, Dopri5()), sys, x,
+                                    times.begin(), times.end(), dt0, obs);
             break;
         case Integrator::cash_karp54:
-            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, CashKarp()), sys, x, times.begin(),
-                                    times.end(), dt0, obs);
+            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, CashKarp()), sys, x,
+                                    times.begin(), times.end(), dt0, obs);
             break;
         case Integrator::fehlberg78:
-            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, Fehlberg()), sys, x, times.begin(),
-                                    times.end(), dt0, obs);
+            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, Fehlberg()), sys, x,
+                                    times.begin(), times.end(), dt0, obs);
             break;
-        default: throw InputError("time.integrator: not available under MPI");
+        default:
+            throw InputError("time.integrator: not available under MPI");
     }
     p = x();
     return report;

@@ -22,12 +22,15 @@ Config double_well_2d(int n, double noise, const std::string& initial) {
 [grid]
 lower = [-2.0, -2.0]
 upper = [2.0, 2.0]
-cells = [)toml" + std::to_string(n) + ", " + std::to_string(n) + R"toml(]
+cells = [)toml" + std::to_string(n) +
+                       ", " + std::to_string(n) + R"toml(]
 [dynamics]
 potential = "(x^2 - 1)^2 + (y^2 - 1)^2 + 0.3*x*y"
-noise = )toml" + std::to_string(noise) + R"toml(
+noise = )toml" + std::to_string(noise) +
+                       R"toml(
 [initial]
-density = ")toml" + initial + R"toml("
+density = ")toml" + initial +
+                       R"toml("
 )toml");
 }
 
@@ -60,7 +63,9 @@ std::vector<State> run(const FokkerPlanckOperator& op, const std::vector<double>
     return out;
 }
 
-double max_rel(const State& a, const State& b) { return (a - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff(); }
+double max_rel(const State& a, const State& b) {
+    return (a - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff();
+}
 
 }  // namespace
 
@@ -70,7 +75,8 @@ TEST_CASE("Chebyshev coefficients of the exponential are e^-z I_k(z), cut at the
         const auto c = exponential_chebyshev_coefficients(z, tol);
         double sum = 0.0, omitted = 0.0;
         for (std::size_t k = 0; k < c.size(); ++k) {
-            const double exact = (k ? 2.0 : 1.0) * std::exp(-z) * boost::math::cyl_bessel_i(static_cast<double>(k), z);
+            const double exact =
+                (k ? 2.0 : 1.0) * std::exp(-z) * boost::math::cyl_bessel_i(static_cast<double>(k), z);
             sum += exact;
             // the kept coefficients are scaled by 1 / (1 - omitted), omitted <= tol
             CHECK(std::abs(c[k] - exact) <= 2.0 * tol * exact + 1e-16);
@@ -82,7 +88,8 @@ TEST_CASE("Chebyshev coefficients of the exponential are e^-z I_k(z), cut at the
         CHECK(omitted > 0.0);
         CHECK(std::abs(1.0 - sum - omitted) < 1e-13);  // Boost's sum: the identity e^z = I_0 + 2 sum I_k
         // the cut is tight: dropping the last kept term as well would exceed the tolerance
-        const double last = 2.0 * std::exp(-z) * boost::math::cyl_bessel_i(static_cast<double>(c.size() - 1), z);
+        const double last =
+            2.0 * std::exp(-z) * boost::math::cyl_bessel_i(static_cast<double>(c.size() - 1), z);
         CHECK(omitted + last > tol);
         double kept = 0.0;
         for (double v : c) kept += v;
@@ -259,7 +266,8 @@ TEST_CASE("auto takes expm when its series need fewer products than the explicit
     // but the cut moves out a little with the growth the stepper measures (chebyshev_exponential.hpp).
     IntegrationReport report;
     run(op, ts.times, Integrator::expm, &report, ts.rtol);
-    CHECK(static_cast<double>(report.rhs_evaluations) == Approx(exponential_product_count(ts.times, rho, ts.rtol)).epsilon(0.05));
+    CHECK(static_cast<double>(report.rhs_evaluations) ==
+          Approx(exponential_product_count(ts.times, rho, ts.rtol)).epsilon(0.05));
 
     // Dense snapshots: one series per interval costs more than rkc's steps; rkc stays.
     ts.times.clear();

@@ -18,14 +18,22 @@ namespace odeint = boost::numeric::odeint;
 
 std::string_view to_string(Integrator i) {
     switch (i) {
-        case Integrator::automatic: return "auto";
-        case Integrator::rk4: return "rk4";
-        case Integrator::dopri5: return "dopri5";
-        case Integrator::cash_karp54: return "cash_karp54";
-        case Integrator::fehlberg78: return "fehlberg78";
-        case Integrator::implicit: return "implicit";
-        case Integrator::rkc: return "rkc";
-        case Integrator::expm: return "expm";
+        case Integrator::automatic:
+            return "auto";
+        case Integrator::rk4:
+            return "rk4";
+        case Integrator::dopri5:
+            return "dopri5";
+        case Integrator::cash_karp54:
+            return "cash_karp54";
+        case Integrator::fehlberg78:
+            return "fehlberg78";
+        case Integrator::implicit:
+            return "implicit";
+        case Integrator::rkc:
+            return "rkc";
+        case Integrator::expm:
+            return "expm";
     }
     return "?";
 }
@@ -46,7 +54,9 @@ double step_count(double rho, double t0, double t1) {
 Integrator choose(double rho, double t0, double t1, std::string* reason);
 }  // namespace
 
-double rk4_stability_limit(const FokkerPlanckOperator& op, double t0) { return rk4_limit(op.spectral_radius_bound(t0)); }
+double rk4_stability_limit(const FokkerPlanckOperator& op, double t0) {
+    return rk4_limit(op.spectral_radius_bound(t0));
+}
 
 double explicit_step_count(const FokkerPlanckOperator& op, double t0, double t1) {
     return step_count(op.spectral_radius_bound(t0), t0, t1);
@@ -80,13 +90,15 @@ Integrator choose(double rho, double t0, double t1, std::string* reason) {
 TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
     if (in.integrator == Integrator::expm) {
         if (op.time_dependent())
-            throw InputError("time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\", "
-                             "\"implicit\" or \"dopri5\"");
+            throw InputError(
+                "time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\", "
+                "\"implicit\" or \"dopri5\"");
         const DetailedBalance balance = detailed_balance(op.matrix(in.times.front()));
         if (!balance.holds)
-            throw InputError("time.integrator = \"expm\" needs a discretised generator in detailed balance "
-                             "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
-                             balance.why + "); use \"rkc\", \"implicit\" or \"dopri5\"");
+            throw InputError(
+                "time.integrator = \"expm\" needs a discretised generator in detailed balance "
+                "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
+                balance.why + "); use \"rkc\", \"implicit\" or \"dopri5\"");
     }
     TimeSettings s = resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
     if (in.integrator == Integrator::automatic && s.times.size() >= 2 && !op.time_dependent() &&
@@ -101,7 +113,8 @@ double exponential_product_count(const std::vector<double>& times, double rho, d
         const double dt = times[i + 1] - times[i];
         if (!(dt > 0.0)) continue;
         if (!(std::abs(dt - last_dt) <= 1e-9 * dt)) {  // evenly spaced snapshots: one series for all
-            last_terms = static_cast<double>(exponential_chebyshev_coefficients(0.5 * dt * rho, 0.01 * rtol).size() - 1);
+            last_terms = static_cast<double>(
+                exponential_chebyshev_coefficients(0.5 * dt * rho, 0.01 * rtol).size() - 1);
             last_dt = dt;
         }
         products += last_terms;
@@ -112,24 +125,28 @@ double exponential_product_count(const std::vector<double>& times, double rho, d
 double expected_rhs_count(Integrator which, double rho, double t0, double t1, double rtol) {
     const double span = t1 - t0;
     switch (which) {
-        case Integrator::dopri5: return 6.0 * step_count(rho, t0, t1);  // six new stages per step (FSAL)
+        case Integrator::dopri5:
+            return 6.0 * step_count(rho, t0, t1);  // six new stages per step (FSAL)
         case Integrator::rkc:
             // Steps of length dt take sqrt(rho dt / 0.65) stages (stability interval 0.65 s^2); second order
             // means dt ~ tau rtol^(1/3), so span sqrt(rho / (0.65 dt)) evaluations. tau = span is the most
             // favourable case for rkc (bench_speed: the real counts were 1.6-2.1 times this).
             return std::sqrt(rho * span / 0.65) * std::pow(rtol, -1.0 / 6.0);
-        default: return HUGE_VAL;
+        default:
+            return HUGE_VAL;
     }
 }
 
 void prefer_exponential(TimeSettings& s, double rho) {
     const double products = exponential_product_count(s.times, rho, s.rtol);
-    const double explicit_rhs = expected_rhs_count(s.integrator, rho, s.times.front(), s.times.back(), s.rtol);
+    const double explicit_rhs =
+        expected_rhs_count(s.integrator, rho, s.times.front(), s.times.back(), s.rtol);
     std::ostringstream why;
     why.precision(3);
-    why << "; the generator is in detailed balance: the exact exponential takes " << products << " products of A for "
-        << s.times.size() - 1 << " snapshot interval" << (s.times.size() == 2 ? "" : "s") << " against ~" << explicit_rhs
-        << " right-hand sides for " << to_string(s.integrator);
+    why << "; the generator is in detailed balance: the exact exponential takes " << products
+        << " products of A for " << s.times.size() - 1 << " snapshot interval"
+        << (s.times.size() == 2 ? "" : "s") << " against ~" << explicit_rhs << " right-hand sides for "
+        << to_string(s.integrator);
     if (products < explicit_rhs) {
         s.reason += why.str() + ": expm";
         s.integrator = Integrator::expm;
@@ -141,8 +158,9 @@ void prefer_exponential(TimeSettings& s, double rho) {
 TimeSettings resolve(const TimeSettings& in, const std::function<double()>& spectral_radius_at_start) {
     TimeSettings s = in;
     if (s.integrator == Integrator::automatic)
-        s.integrator = s.times.size() < 2 ? Integrator::dopri5
-                                          : choose(spectral_radius_at_start(), s.times.front(), s.times.back(), &s.reason);
+        s.integrator = s.times.size() < 2
+                           ? Integrator::dopri5
+                           : choose(spectral_radius_at_start(), s.times.front(), s.times.back(), &s.reason);
     if (s.integrator == Integrator::rk4) {
         const double limit = rk4_limit(spectral_radius_at_start());
         if (!s.dt) {
@@ -214,7 +232,8 @@ bool monotone(const Eigen::SparseMatrix<double>& a) {
 template <class Method>
 void run_dense(Method method, const System& sys, State& p, const TimeSettings& s, double dt0,
                const std::function<void(const State&, double)>& obs, IntegrationReport& report) {
-    DenseAdaptiveStepper<Method> stepper(std::move(method), s.atol, s.rtol, monotone(sys.op->matrix(s.times.front())));
+    DenseAdaptiveStepper<Method> stepper(std::move(method), s.atol, s.rtol,
+                                         monotone(sys.op->matrix(s.times.front())));
     odeint::integrate_times(std::ref(stepper), sys, p, s.times.begin(), s.times.end(), dt0, obs);
     report.steps = stepper.accepted_steps();
     report.rejected_steps = stepper.rejected_steps();
@@ -252,22 +271,24 @@ IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const Time
             odeint::integrate_times(Rk4(), sys, p, times.begin(), times.end(), *s.dt, obs);
             break;
         case Integrator::dopri5:
-            odeint::integrate_times(odeint::make_dense_output(s.atol, s.rtol, Dopri5()), sys, p, times.begin(),
-                                    times.end(), dt0, obs);
+            odeint::integrate_times(odeint::make_dense_output(s.atol, s.rtol, Dopri5()), sys, p,
+                                    times.begin(), times.end(), dt0, obs);
             break;
         case Integrator::cash_karp54:
-            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, CashKarp()), sys, p, times.begin(),
-                                    times.end(), dt0, obs);
+            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, CashKarp()), sys, p,
+                                    times.begin(), times.end(), dt0, obs);
             break;
         case Integrator::fehlberg78:
-            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, Fehlberg()), sys, p, times.begin(),
-                                    times.end(), dt0, obs);
+            odeint::integrate_times(odeint::make_controlled(s.atol, s.rtol, Fehlberg()), sys, p,
+                                    times.begin(), times.end(), dt0, obs);
             break;
         case Integrator::implicit:
-            run_dense(TrBdf2Method{}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
+            run_dense(TrBdf2Method{}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs,
+                      report);
             break;
         case Integrator::rkc:
-            run_dense(RkcMethod{s.rtol}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)), obs, report);
+            run_dense(RkcMethod{s.rtol}, sys, p, s, s.dt.value_or(first_step(sys, p, times.front(), span)),
+                      obs, report);
             break;
         case Integrator::expm: {
             // One step per snapshot interval (a step as long as the run); the series cut at rtol / 100.
@@ -277,7 +298,8 @@ IntegrationReport integrate(const FokkerPlanckOperator& op, State& p, const Time
             report.rejected_steps = stepper.splits();
             break;
         }
-        default: throw InputError("time.integrator: not available");
+        default:
+            throw InputError("time.integrator: not available");
     }
     return report;
 }
