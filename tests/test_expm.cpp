@@ -278,6 +278,10 @@ TEST_CASE("auto takes expm when its series need fewer products than the explicit
     CHECK(exponential_product_count(ts.times, rho, ts.rtol) >
           expected_rhs_count(Integrator::rkc, rho, 0.0, 20.0, ts.rtol));
 
+    // Beyond the recurrence's reach (z = 5e14) the asymptotic count: finite, no giant allocation.
+    const double huge = exponential_product_count({0.0, 1e6}, 1e9, 1e-8);
+    CHECK(huge == Approx(std::sqrt(2.0 * 5e14 * std::log(1e10))).epsilon(1e-12));
+
     // Never for dynamics without detailed balance or depending on t.
     ts.times = {0.0, 20.0};
     const Config r = rotating();
