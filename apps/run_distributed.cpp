@@ -21,6 +21,7 @@
 #include "collective.hpp"
 #include "distributed_diagnostics.hpp"
 #include "distributed_integrator.hpp"
+#include "distributed_support.hpp"
 #include "exact_sum.hpp"
 #include "initial_density.hpp"
 #include "parallel_snapshot_writer.hpp"
@@ -54,13 +55,6 @@ namespace {
 
 constexpr double negative_mass_limit = 1e-6;  // as the serial run (cmd_run.cpp)
 
-void broadcast(std::string& s, MPI_Comm comm) {
-    int n = static_cast<int>(s.size());
-    MPI_Bcast(&n, 1, MPI_INT, 0, comm);
-    s.resize(static_cast<std::size_t>(n));
-    MPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
-}
-
 // This rank's block of the last snapshot in `path`.
 State read_owned_snapshot(const Decomposition& dec, const std::string& path) {
     std::vector<Index> begin, count;
@@ -71,8 +65,23 @@ State read_owned_snapshot(const Decomposition& dec, const std::string& path) {
     return read_snapshot_block(path, -1, begin, count);
 }
 
-// The owned cells of the initial density, normalised to mass 1 over the whole grid. An initial.snapshot is
-// read block by block (load_run_config checked its grid and left the values unread).
+std::string describe_grid(const Grid& g, const Decomposition& dec) {
+    std::string s = std::to_string(g.dims) + "-D, ";
+    for (int a = 0; a < g.dims; ++a) s += (a ? "x" : "") + std::to_string(g.cells[a]);
+    s += " cells on " + std::to_string(dec.size()) + " MPI ranks (";
+    for (int a = 0; a < g.dims; ++a) s += (a ? "x" : "") + std::to_string(dec.procs()[a]);
+    return s + ")";
+}
+
+}  // namespace
+
+void broadcast(std::string& s, MPI_Comm comm) {
+    int n = static_cast<int>(s.size());
+    MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+    s.resize(static_cast<std::size_t>(n));
+    MPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
+}
+
 State initial_owned(const Decomposition& dec, const InitialDensity& init) {
     State p;
     agree(dec.comm(), [&] {
@@ -88,7 +97,8 @@ State initial_owned(const Decomposition& dec, const InitialDensity& init) {
     const int e = fixed_exponent(dec.max(p.size() ? p.cwiseAbs().maxCoeff() : 0.0));
     const FixedPoint mine = fixed_sum(p, e);
     std::vector<FixedPoint> parts(static_cast<std::size_t>(dec.size()));
-    MPI_Allgather(&mine, sizeof(FixedPoint), MPI_BYTE, parts.data(), sizeof(FixedPoint), MPI_BYTE, dec.comm());
+    MPI_Allgather(&mine, sizeof(FixedPoint), MPI_BYTE, parts.data(), sizeof(FixedPoint), MPI_BYTE,
+                  dec.comm());
     FixedPoint total = 0;
     for (const FixedPoint part : parts) total += part;
     const double mass = fixed_value(total, e) * dec.global().cell_volume();
@@ -97,15 +107,14 @@ State initial_owned(const Decomposition& dec, const InitialDensity& init) {
     return p / mass;
 }
 
-std::string describe_grid(const Grid& g, const Decomposition& dec) {
-    std::string s = std::to_string(g.dims) + "-D, ";
-    for (int a = 0; a < g.dims; ++a) s += (a ? "x" : "") + std::to_string(g.cells[a]);
-    s += " cells on " + std::to_string(dec.size()) + " MPI ranks (";
-    for (int a = 0; a < g.dims; ++a) s += (a ? "x" : "") + std::to_string(dec.procs()[a]);
-    return s + ")";
+BlockReductions block_reductions(const Decomposition& dec) {
+    BlockReductions reduce;
+    reduce.sum = [&dec](double x) { return dec.sum(x); };
+    reduce.min = [&dec](double x) { return dec.min(x); };
+    reduce.max = [&dec](double x) { return dec.max(x); };
+    reduce.all = [&dec](bool x) { return dec.all(x); };
+    return reduce;
 }
-
-}  // namespace
 
 int run_distributed(const std::string& config, const std::string& resume, const OutputOptions& o) {
     MPI_Comm world = MPI_COMM_WORLD;
@@ -130,9 +139,10 @@ int run_distributed(const std::string& config, const std::string& resume, const 
     const Grid& g = pb.grid;
     if (resuming && c.time.times.size() < 2) {
         if (root && !o.quiet)
-            std::printf("fpsolve run: %s already reaches t = %g, the last snapshot time; extend it with "
-                        "--set time.end=...\n",
-                        out.c_str(), resumed.start);
+            std::printf(
+                "fpsolve run: %s already reaches t = %g, the last snapshot time; extend it with "
+                "--set time.end=...\n",
+                out.c_str(), resumed.start);
         return 0;
     }
 
@@ -154,21 +164,17 @@ int run_distributed(const std::string& config, const std::string& resume, const 
                      "choose spacings with h_y/h_x nearer sqrt(D_yy/D_xx)\n",
                      ratio);
     // The closed form on the owned block only, normalised over the whole grid.
-    BlockReductions reduce;
-    reduce.sum = [&](double x) { return dec.sum(x); };
-    reduce.min = [&](double x) { return dec.min(x); };
-    reduce.max = [&](double x) { return dec.max(x); };
-    reduce.all = [&](bool x) { return dec.all(x); };
-    const Grid owned = dec.owned_grid();
-    const std::optional<Reference> reference = stationary_reference(pb, owned, reduce);
+    const std::optional<Reference> reference =
+        stationary_reference(pb, dec.owned_grid(), block_reductions(dec));
     std::optional<Eigen::VectorXd> reference_owned;
     if (reference) reference_owned = reference->density;
     DistributedDiagnostics diagnostics(op, reference);
 
     const FileMetadata meta{c.text, program_version};
     std::unique_ptr<ParallelSnapshotWriter> writer =
-        resuming ? std::make_unique<ParallelSnapshotWriter>(out, dec, SnapshotWriter::Append{}, meta)
-                 : std::make_unique<ParallelSnapshotWriter>(out, dec, meta, c.output_current, reference_owned);
+        resuming
+            ? std::make_unique<ParallelSnapshotWriter>(out, dec, SnapshotWriter::Append{}, meta)
+            : std::make_unique<ParallelSnapshotWriter>(out, dec, meta, c.output_current, reference_owned);
     install_signal_handlers();
     Progress progress(ts.times.back(), o.quiet || !root);
     Diagnostics first, last;
@@ -186,8 +192,9 @@ int run_distributed(const std::string& config, const std::string& resume, const 
                            "; use integrator = \"rkc\" or \"dopri5\", a smaller time.dt, or a finer grid");
         const double negative = -dec.sum(x.cwiseMin(0.0).sum()) * volume;
         if (negative > negative_mass_limit)
-            throw RunError("the density went negative (mass " + std::to_string(-negative) + " below zero) by t = " +
-                           std::to_string(t) + "; use scheme = \"exponential\", smaller rtol/atol or time.dt");
+            throw RunError("the density went negative (mass " + std::to_string(-negative) +
+                           " below zero) by t = " + std::to_string(t) +
+                           "; use scheme = \"exponential\", smaller rtol/atol or time.dt");
         last = diagnostics(x, t);
         if (written == 0) first = last;
         if (c.output_current) {
@@ -214,10 +221,11 @@ int run_distributed(const std::string& config, const std::string& resume, const 
         progress.done();
         finish("interrupted");
         if (root)
-            std::fprintf(stderr,
-                         "fpsolve: interrupted at t = %g; %s holds every snapshot written so far; continue with: "
-                         "fpsolve run --resume %s\n",
-                         reached, out.c_str(), out.c_str());
+            std::fprintf(
+                stderr,
+                "fpsolve: interrupted at t = %g; %s holds every snapshot written so far; continue with: "
+                "fpsolve run --resume %s\n",
+                reached, out.c_str(), out.c_str());
         return 130;
     } catch (const std::exception& e) {
         // Every error raised inside the integration is collective (reduced norms and checks).
@@ -229,10 +237,12 @@ int run_distributed(const std::string& config, const std::string& resume, const 
 
     if (root && !o.quiet) {
         const std::string name = c.title.empty() ? (resuming ? out : config) : c.title;
-        std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(), describe_grid(g, dec).c_str(),
-                    std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
+        std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(),
+                    describe_grid(g, dec).c_str(), std::string(to_string(report.integrator)).c_str(),
+                    report.rhs_evaluations);
         if (!report.reason.empty()) std::printf("  integrator: %s\n", report.reason.c_str());
-        if (resuming) std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
+        if (resuming)
+            std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
         std::printf("  t = %g: mass %.12f (change %.1e), min density %.2e\n", last.time, last.mass,
                     last.mass - first.mass, last.min_density);
         if (reference)

@@ -21,14 +21,29 @@ Handle::Handle(hid_t id, const std::string& what) : id_(id) {
 void Handle::reset() {
     if (id_ < 0) return;
     switch (H5Iget_type(id_)) {
-        case H5I_FILE: H5Fclose(id_); break;
-        case H5I_GROUP: H5Gclose(id_); break;
-        case H5I_DATASET: H5Dclose(id_); break;
-        case H5I_DATASPACE: H5Sclose(id_); break;
-        case H5I_DATATYPE: H5Tclose(id_); break;
-        case H5I_ATTR: H5Aclose(id_); break;
-        case H5I_GENPROP_LST: H5Pclose(id_); break;
-        default: break;
+        case H5I_FILE:
+            H5Fclose(id_);
+            break;
+        case H5I_GROUP:
+            H5Gclose(id_);
+            break;
+        case H5I_DATASET:
+            H5Dclose(id_);
+            break;
+        case H5I_DATASPACE:
+            H5Sclose(id_);
+            break;
+        case H5I_DATATYPE:
+            H5Tclose(id_);
+            break;
+        case H5I_ATTR:
+            H5Aclose(id_);
+            break;
+        case H5I_GENPROP_LST:
+            H5Pclose(id_);
+            break;
+        default:
+            break;
     }
     id_ = H5I_INVALID_HID;
 }
@@ -52,7 +67,21 @@ bool exists(hid_t loc, const std::string& path) {
 }
 
 Handle create_group(hid_t loc, const std::string& name) {
-    return Handle(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + name);
+    return Handle(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "create group " + name);
+}
+
+void make_groups(hid_t loc, const std::string& path) {
+    std::size_t pos = 0;
+    while ((pos = path.find('/', pos + 1)) != std::string::npos) {
+        const std::string g = path.substr(0, pos);
+        if (!g.empty() && !exists(loc, g)) create_group(loc, g);
+    }
+}
+
+Handle open_or_create_group(hid_t loc, const std::string& path) {
+    make_groups(loc, path + "/");
+    return Handle(H5Gopen2(loc, path.c_str(), H5P_DEFAULT), "open group " + path);
 }
 
 namespace {
@@ -66,7 +95,8 @@ Handle string_type() {
 
 Handle fresh_attribute(hid_t loc, const std::string& name, hid_t type, hid_t space) {
     if (H5Aexists(loc, name.c_str()) > 0) check(H5Adelete(loc, name.c_str()), "replace attribute " + name);
-    return Handle(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute " + name);
+    return Handle(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
+                  "create attribute " + name);
 }
 
 template <class T>
@@ -160,7 +190,6 @@ std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name)
     return read_numeric<std::int64_t>(loc, name, H5T_NATIVE_INT64);
 }
 
-namespace {
 // compress: one chunk of the whole shape, deflate 1.
 Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress) {
     Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "create dataspace");
@@ -173,7 +202,6 @@ Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsiz
     return Handle(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
                   "create dataset " + name);
 }
-}  // namespace
 
 void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
                    bool compress) {
@@ -182,8 +210,8 @@ void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t
 }
 
 void write_dataset_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
-                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const double* block,
-                         bool compress, hid_t xfer) {
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                         const double* block, bool compress, hid_t xfer) {
     const Handle set = create_dataset(loc, name, shape, compress);
     Handle space(H5Dget_space(set), "get space of " + name);
     Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace");
@@ -237,7 +265,8 @@ Growable::Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row,
     const hsize_t row_size = std::accumulate(row_.begin(), row_.end(), hsize_t{1}, std::multiplies<>());
     chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(1024, (1u << 19) / std::max<hsize_t>(1, row_size)));
     if (row_size > 64) chunk[0] = 1;  // one snapshot a chunk
-    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), "create dataspace");
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()),
+                 "create dataspace");
     Handle plist(H5Pcreate(H5P_DATASET_CREATE), "create property list");
     check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "chunk " + name);
     if (compress) check(H5Pset_deflate(plist, 1), "compress " + name);
@@ -267,7 +296,9 @@ void Growable::truncate(hsize_t n) {
     rows_ = n;
 }
 
-void Growable::append(const double* row) { append_block(std::vector<hsize_t>(row_.size(), 0), row_, row, H5P_DEFAULT); }
+void Growable::append(const double* row) {
+    append_block(std::vector<hsize_t>(row_.size(), 0), row_, row, H5P_DEFAULT);
+}
 
 void Growable::append_block(const std::vector<hsize_t>& block_start, const std::vector<hsize_t>& block_count,
                             const double* block, hid_t xfer) {
@@ -286,7 +317,8 @@ void Growable::append_block(const std::vector<hsize_t>& block_start, const std::
         check(H5Sselect_none(space), "select nothing of " + name_);
         check(H5Sselect_none(mem), "select nothing");
     } else {
-        check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + name_);
+        check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+              "select " + name_);
     }
     const double nothing = 0.0;
     check(H5Dwrite(set_, H5T_NATIVE_DOUBLE, mem, space, xfer, empty ? &nothing : block), "write " + name_);

@@ -12,7 +12,7 @@ namespace fpsolve::h5 {
 
 // An owned hid_t, closed with the right H5*close for its type.
 class Handle {
-public:
+  public:
     Handle() = default;
     explicit Handle(hid_t id, const std::string& what);  // throws RunError if id < 0
     Handle(const Handle&) = delete;
@@ -31,7 +31,7 @@ public:
     operator hid_t() const { return id_; }
     bool valid() const { return id_ >= 0; }
 
-private:
+  private:
     hid_t id_ = H5I_INVALID_HID;
 };
 
@@ -40,8 +40,11 @@ void silence_errors();  // HDF5 prints its own error stack unless told not to
 // Throws RunError naming `what` when status < 0.
 void check(herr_t status, const std::string& what);
 
-bool exists(hid_t loc, const std::string& path);   // every link on the path
+bool exists(hid_t loc, const std::string& path);  // every link on the path
 Handle create_group(hid_t loc, const std::string& name);
+void make_groups(hid_t loc,
+                 const std::string& path);  // the groups above the last '/' of `path` that are missing
+Handle open_or_create_group(hid_t loc, const std::string& path);  // with every group on the way
 
 // Attributes (created or overwritten).
 void write_attribute(hid_t loc, const std::string& name, const std::string& value);
@@ -57,13 +60,15 @@ std::vector<double> read_double_attribute(hid_t loc, const std::string& name);
 std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name);
 
 // Fixed-shape dataset of doubles, written whole.
+// An empty dataset of doubles; compress: one chunk of the whole shape, deflate 1.
+Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress);
 void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
                    bool compress = false);
 // The same, of which this process writes the block [start, start + count) with transfer list `xfer`
 // (parallel HDF5: every rank, collectively, its own block).
 void write_dataset_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
-                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const double* block,
-                         bool compress, hid_t xfer);
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                         const double* block, bool compress, hid_t xfer);
 // The block [start, start + count) of a dataset, row-major.
 std::vector<double> read_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& start,
                                const std::vector<hsize_t>& count);
@@ -73,17 +78,17 @@ std::vector<double> read_dataset(hid_t loc, const std::string& name);
 // A dataset of doubles that grows along its first axis, one row (of shape `row`) at a time;
 // chunked one row a chunk (capped at 4 MiB of rows for small rows), deflate for large rows.
 class Growable {
-public:
+  public:
     Growable() = default;
     Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress);
     // Opens an existing growable dataset to append to it.
     static Growable open(hid_t loc, const std::string& name);
     void append(const double* row);
     // Appends a row of which this process writes the block [start, start + count) (row coordinates; a
-    // zero count or a null block writes nothing) with transfer properties `xfer`: parallel HDF5 calls it on every rank,
-    // collectively, each with its own block.
-    void append_block(const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const double* block,
-                      hid_t xfer);
+    // zero count or a null block writes nothing) with transfer properties `xfer`: parallel HDF5 calls it on
+    // every rank, collectively, each with its own block.
+    void append_block(const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                      const double* block, hid_t xfer);
     // Drops rows beyond n (a killed writer may leave one partial row).
     void truncate(hsize_t n);
     bool valid() const { return set_.valid(); }
@@ -91,7 +96,7 @@ public:
     hsize_t rows() const { return rows_; }
     const std::vector<hsize_t>& row() const { return row_; }  // the shape of one row
 
-private:
+  private:
     Handle set_;
     std::vector<hsize_t> row_;
     hsize_t rows_ = 0;

@@ -10,18 +10,6 @@
 
 namespace fpsolve {
 
-namespace {
-
-// Ensures every group on the way to `path` exists; returns the parent group's path.
-void make_groups(hid_t file, const std::string& path) {
-    std::size_t pos = 0;
-    while ((pos = path.find('/', pos + 1)) != std::string::npos) {
-        const std::string g = path.substr(0, pos);
-        if (!g.empty() && !h5::exists(file, g)) h5::create_group(file, g);
-    }
-}
-}  // namespace
-
 struct SnapshotWriter::Impl {
     h5::Handle file;
     SnapshotLayout layout;
@@ -51,8 +39,8 @@ SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const Fil
     const h5::Handle fapl = latest_format_access();
     m.file = h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create " + path);
     m.whole = CellBlock::whole(g);
-    m.layout = SnapshotLayout::create(m.file, g, meta, with_current, reference ? &*reference : nullptr, m.whole,
-                                      H5P_DEFAULT);
+    m.layout = SnapshotLayout::create(m.file, g, meta, with_current, reference ? &*reference : nullptr,
+                                      m.whole, H5P_DEFAULT);
     flush();
 }
 
@@ -63,8 +51,8 @@ SnapshotWriter::SnapshotWriter(const std::string& path, Append, const FileMetada
     const h5::Handle fapl = latest_format_access();
     const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
     if (id < 0)
-        throw InputError(path + ": cannot open it for writing (if a writer was killed, run h5clear -s " + path +
-                         " first; if a run is still writing it, wait for it)");
+        throw InputError(path + ": cannot open it for writing (if a writer was killed, run h5clear -s " +
+                         path + " first; if a run is still writing it, wait for it)");
     m.file = h5::Handle(id, "open " + path);
     m.layout = SnapshotLayout::open(m.file, meta);
     m.whole.count = h5::dataset_shape(m.file, "/snapshots/density");
@@ -94,8 +82,10 @@ void ensure_room(const std::string& path, double bytes) {
     fs::path dir = fs::absolute(path, ec).parent_path();
     const fs::space_info space = fs::space(dir, ec);
     if (!ec && static_cast<double>(space.available) < bytes)
-        throw RunError("the disk is full: " + std::to_string(space.available / 1024) + " KiB left, the next snapshot needs about " +
-                       std::to_string(static_cast<long long>(bytes / 1024)) + " KiB; free space, then fpsolve run --resume " + path);
+        throw RunError("the disk is full: " + std::to_string(space.available / 1024) +
+                       " KiB left, the next snapshot needs about " +
+                       std::to_string(static_cast<long long>(bytes / 1024)) +
+                       " KiB; free space, then fpsolve run --resume " + path);
 }
 
 double snapshot_bytes(Index cells, int dims, bool with_current) {
@@ -104,7 +94,8 @@ double snapshot_bytes(Index cells, int dims, bool with_current) {
     return 2.0 * row + 256.0 * 1024.0;
 }
 
-void SnapshotWriter::append(double t, const Eigen::VectorXd& p, const Diagnostics& dg, const Eigen::MatrixXd* current) {
+void SnapshotWriter::append(double t, const Eigen::VectorXd& p, const Diagnostics& dg,
+                            const Eigen::MatrixXd* current) {
     Impl& m = *impl_;
     if (!m.file.valid()) throw RunError(path_ + ": appended to after it was closed");
     ensure_room(path_, snapshot_bytes(p.size(), m.layout.dims, m.layout.with_current));
@@ -118,7 +109,8 @@ void SnapshotWriter::set_status(const std::string& status) {
         // SWMR writers cannot change attributes: close, reopen plainly, write, close for good.
         m.close();
         m.swmr = false;
-        h5::Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "reopen " + path_ + " to set its status");
+        h5::Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
+                        "reopen " + path_ + " to set its status");
         h5::write_attribute(file, "status", status);
         h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush " + path_);
         return;
@@ -131,22 +123,22 @@ void SnapshotWriter::flush() {
     if (impl_->file.valid()) h5::check(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush " + path_);
 }
 
-void SnapshotWriter::write_array(const std::string& path, const std::vector<std::size_t>& shape, const double* data) {
-    make_groups(impl_->file, path);
+void SnapshotWriter::write_array(const std::string& path, const std::vector<std::size_t>& shape,
+                                 const double* data) {
+    h5::make_groups(impl_->file, path);
     std::vector<hsize_t> s(shape.begin(), shape.end());
     h5::write_dataset(impl_->file, path, s, data, true);
     flush();
 }
 
 void SnapshotWriter::write_attribute(const std::string& group, const std::string& name, double value) {
-    if (!h5::exists(impl_->file, group)) make_groups(impl_->file, group + "/"), h5::create_group(impl_->file, group);
-    h5::Handle g(H5Gopen2(impl_->file, group.c_str(), H5P_DEFAULT), "open group " + group);
+    const h5::Handle g = h5::open_or_create_group(impl_->file, group);
     h5::write_attribute(g, name, value);
 }
 
-void SnapshotWriter::write_attribute(const std::string& group, const std::string& name, const std::string& value) {
-    if (!h5::exists(impl_->file, group)) make_groups(impl_->file, group + "/"), h5::create_group(impl_->file, group);
-    h5::Handle g(H5Gopen2(impl_->file, group.c_str(), H5P_DEFAULT), "open group " + group);
+void SnapshotWriter::write_attribute(const std::string& group, const std::string& name,
+                                     const std::string& value) {
+    const h5::Handle g = h5::open_or_create_group(impl_->file, group);
     h5::write_attribute(g, name, value);
 }
 
@@ -161,8 +153,8 @@ h5::Handle open_fpsolve_file(const std::string& path) {
     hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
     if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0)
-        throw InputError(path + ": cannot open (a writer that was killed leaves it locked: run h5clear -s " + path +
-                         ")");
+        throw InputError(path + ": cannot open (a writer that was killed leaves it locked: run h5clear -s " +
+                         path + ")");
     h5::Handle file(id, "open " + path);
     if (!h5::has_attribute(file, "format") || h5::read_string_attribute(file, "format") != "fpsolve")
         throw InputError(path + ": not an fpsolve file (no format = \"fpsolve\" attribute)");
@@ -182,7 +174,8 @@ SnapshotFileInfo read_snapshot_file(const std::string& path) {
         Grid& g = info.grid;
         g.dims = static_cast<int>(h5::read_int_attribute(grid, "dims").at(0));
         if (g.dims < 1 || g.dims > 3) throw RunError("/grid dims is not 1, 2 or 3");
-        const auto lo = h5::read_double_attribute(grid, "lower"), hi = h5::read_double_attribute(grid, "upper");
+        const auto lo = h5::read_double_attribute(grid, "lower"),
+                   hi = h5::read_double_attribute(grid, "upper");
         const auto cells = h5::read_int_attribute(grid, "cells");
         const auto bc = h5::read_string_array_attribute(grid, "boundary");
         const auto vars = h5::read_string_array_attribute(grid, "variables");

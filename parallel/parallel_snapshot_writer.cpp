@@ -37,9 +37,10 @@ ParallelSnapshotWriter::ParallelSnapshotWriter(const std::string& path, const De
                                                const std::optional<Eigen::VectorXd>& reference)
     : impl_(std::make_unique<Impl>(path, dec)) {
     Impl& m = *impl_;
-    m.file = h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, m.file_access()), "create " + path);
-    m.layout = SnapshotLayout::create(m.file, dec.global(), meta, with_current, reference ? &*reference : nullptr,
-                                      m.block, m.xfer);
+    m.file =
+        h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, m.file_access()), "create " + path);
+    m.layout = SnapshotLayout::create(m.file, dec.global(), meta, with_current,
+                                      reference ? &*reference : nullptr, m.block, m.xfer);
     m.flush();
 }
 
@@ -50,8 +51,8 @@ ParallelSnapshotWriter::ParallelSnapshotWriter(const std::string& path, const De
     const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, m.file_access());
     if (!dec.all(id >= 0)) {
         if (id >= 0) H5Fclose(id);
-        throw InputError(path + ": cannot open it for writing (if a writer was killed, run h5clear -s " + path +
-                         " first; if a run is still writing it, wait for it)");
+        throw InputError(path + ": cannot open it for writing (if a writer was killed, run h5clear -s " +
+                         path + " first; if a run is still writing it, wait for it)");
     }
     m.file = h5::Handle(id, "open " + path);
     m.layout = SnapshotLayout::open(m.file, meta);
@@ -70,6 +71,55 @@ void ParallelSnapshotWriter::append(double t, const Eigen::VectorXd& p, const Di
     });
     m.layout.append(t, p, current, dg, m.block, m.xfer, m.root());
     m.flush();
+}
+
+void ParallelSnapshotWriter::write_cells(const std::string& path, const Eigen::VectorXd& owned) {
+    Impl& m = *impl_;
+    h5::make_groups(m.file, path);
+    const Grid& g = m.dec->global();
+    std::vector<hsize_t> shape;
+    for (int a = 0; a < g.dims; ++a) shape.push_back(static_cast<hsize_t>(g.cells[a]));
+    h5::write_dataset_block(m.file, path, shape, m.block.start, m.block.count, owned.data(), true, m.xfer);
+    m.flush();
+}
+
+void ParallelSnapshotWriter::write_cell_vectors(const std::string& path, const Eigen::MatrixXd& owned) {
+    Impl& m = *impl_;
+    h5::make_groups(m.file, path);
+    const Grid& g = m.dec->global();
+    std::vector<hsize_t> shape, start = m.block.start, count = m.block.count;
+    for (int a = 0; a < g.dims; ++a) shape.push_back(static_cast<hsize_t>(g.cells[a]));
+    for (auto* v : {&shape, &start, &count}) v->push_back(v == &start ? 0 : static_cast<hsize_t>(g.dims));
+    // owned x d column-major -> [owned cells..., d] row-major
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = owned;
+    h5::write_dataset_block(m.file, path, shape, start, count, rows.data(), true, m.xfer);
+    m.flush();
+}
+
+void ParallelSnapshotWriter::write_array(const std::string& path, const std::vector<std::size_t>& shape,
+                                         const double* data) {
+    Impl& m = *impl_;
+    h5::make_groups(m.file, path);
+    const std::vector<hsize_t> s(shape.begin(), shape.end());
+    const h5::Handle set = h5::create_dataset(m.file, path, s, true);  // as SnapshotWriter::write_array
+    h5::Handle space(H5Dget_space(set), "get space of " + path);
+    h5::Handle mem(H5Scopy(space), "copy a dataspace");
+    if (!m.root()) {  // rank 0 writes, the others take part in the collective call
+        h5::check(H5Sselect_none(space), "select nothing");
+        h5::check(H5Sselect_none(mem), "select nothing");
+    }
+    h5::check(H5Dwrite(set, H5T_NATIVE_DOUBLE, mem, space, m.xfer, data), "write dataset " + path);
+    m.flush();
+}
+
+void ParallelSnapshotWriter::write_attribute(const std::string& group, const std::string& name,
+                                             double value) {
+    h5::write_attribute(h5::open_or_create_group(impl_->file, group), name, value);
+}
+
+void ParallelSnapshotWriter::write_attribute(const std::string& group, const std::string& name,
+                                             const std::string& value) {
+    h5::write_attribute(h5::open_or_create_group(impl_->file, group), name, value);
 }
 
 void ParallelSnapshotWriter::set_status(const std::string& status) {

@@ -5,8 +5,10 @@
 //   /snapshots/density[k, cells...]     each rank writes its block as a hyperslab, collectively
 //   /snapshots/current[k, cells..., d]  the same, with the d components
 //   /reference/density                  the same, once
+//   /stationary/density, current, mfpt  the same (write_cells, write_cell_vectors)
 //   /diagnostics/...                    reduced before (DistributedDiagnostics); rank 0 writes the row
-//   attributes, /grid                   written by every rank with the same values (HDF5 metadata is collective)
+//   attributes, /grid                   written by every rank with the same values (HDF5 metadata is
+//   collective)
 // The layout itself is SnapshotLayout's (io/snapshot_layout.hpp), shared with the serial writer.
 //
 // Every method is collective. Parallel HDF5 has no SWMR mode: readers must wait for the run to end (or
@@ -23,7 +25,7 @@
 namespace fpsolve {
 
 class ParallelSnapshotWriter {
-public:
+  public:
     // Creates (truncates) `path`. `reference` holds the owned cells of the reference density.
     ParallelSnapshotWriter(const std::string& path, const Decomposition& dec, const FileMetadata& meta,
                            bool with_current, const std::optional<Eigen::VectorXd>& reference);
@@ -38,11 +40,20 @@ public:
     // the file has room for the snapshot (ensure_room); when not, every rank throws its RunError.
     void append(double t, const Eigen::VectorXd& density, const Diagnostics& diag,
                 const Eigen::MatrixXd* current = nullptr);
+    // Datasets and attributes beside the snapshots (fpsolve stationary's /stationary group), the same as
+    // SnapshotWriter's write_array / write_attribute. write_cells: dataset [cells...] of which each rank
+    // writes its owned cells; write_cell_vectors: [cells..., d] from owned x d; write_array: a small array
+    // with the same values on every rank (rank 0's are written).
+    void write_cells(const std::string& path, const Eigen::VectorXd& owned);
+    void write_cell_vectors(const std::string& path, const Eigen::MatrixXd& owned);
+    void write_array(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
+    void write_attribute(const std::string& group, const std::string& name, double value);
+    void write_attribute(const std::string& group, const std::string& name, const std::string& value);
     void set_status(const std::string& status);
     void close();
     std::size_t snapshots() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -5,8 +5,9 @@
 #pragma GCC diagnostic ignored "-Wuse-after-free"
 #endif
 
-#include <Eigen/Eigenvalues>
 #include <Spectra/GenEigsSolver.h>
+
+#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -22,7 +23,7 @@ constexpr double solve_tol = 1e-12;
 
 // The generator on the ranks: A through the distributed operator, M (pinned A, A or A^T) through hypre.
 class DistributedGenerator {
-public:
+  public:
     DistributedGenerator(const DistributedOperator& op, bool conserves)
         : op_(op), dec_(op.decomposition()), sys_(op, HypreSettings{solve_tol, 500}), conserves_(conserves) {
         n_ = sys_.global_rows();
@@ -37,7 +38,8 @@ public:
         const Eigen::SparseMatrix<double> a = op.local().matrix(0.0);
         Eigen::VectorXd rows = Eigen::VectorXd::Zero(a.rows());
         for (Index k = 0; k < a.outerSize(); ++k)
-            for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it) rows[it.row()] += std::abs(it.value());
+            for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it)
+                rows[it.row()] += std::abs(it.value());
         double norm = 0.0;
         for (const Index c : dec_.owned_cells()) norm = std::max(norm, rows[c]);
         norm_ = dec_.max(norm);
@@ -51,7 +53,8 @@ public:
     Index size() const { return n_; }
     // The global row of a whole-grid cell.
     Index row_of(Index cell) const {
-        return static_cast<Index>(std::find(grid_of_row_.begin(), grid_of_row_.end(), cell) - grid_of_row_.begin());
+        return static_cast<Index>(std::find(grid_of_row_.begin(), grid_of_row_.end(), cell) -
+                                  grid_of_row_.begin());
     }
     double norm() const { return norm_; }
     const Decomposition& dec() const { return dec_; }
@@ -67,15 +70,9 @@ public:
     // The owned parts of every rank, in global row order, on every rank.
     State gather(const State& owned) const {
         State all(n_);
-        MPI_Allgatherv(owned.data(), static_cast<int>(nloc_), MPI_DOUBLE, all.data(), counts_.data(), displs_.data(),
-                       MPI_DOUBLE, dec_.comm());
+        MPI_Allgatherv(owned.data(), static_cast<int>(nloc_), MPI_DOUBLE, all.data(), counts_.data(),
+                       displs_.data(), MPI_DOUBLE, dec_.comm());
         return all;
-    }
-    // Global row order -> the whole grid's row-major order.
-    State to_grid(const State& rows) const {
-        State g(n_);
-        for (Index r = 0; r < n_; ++r) g[grid_of_row_[static_cast<std::size_t>(r)]] = rows[r];
-        return g;
     }
     State owned_part(const State& rows) const { return rows.segment(first_, nloc_); }
 
@@ -95,7 +92,8 @@ public:
         return dec_.sum(row >= first_ && row < first_ + nloc_ ? x[row - first_] : 0.0);
     }
 
-    // Conserved mass: the steady state (pinned at the global row `pin`, moved once as the serial solver does).
+    // Conserved mass: the steady state (pinned at the global row `pin`, moved once as the serial solver
+    // does).
     void steady_state(Index pin) {
         pinned_ = pin;
         for (int attempt = 0; attempt < 2; ++attempt) {
@@ -141,7 +139,7 @@ public:
     // Absorbing walls: M = A for the inverse iteration and the spectrum, then A^T for the MFPT.
     void use_generator(bool transpose) { sys_.set(0.0, 0.0, 1.0, -1, 1.0, transpose); }
 
-private:
+  private:
     const DistributedOperator& op_;
     const Decomposition& dec_;
     HypreSystem sys_;
@@ -218,8 +216,9 @@ StationaryResult solve_stationary(const DistributedOperator& op, const Stationar
     const Decomposition& dec = op.decomposition();
     const Grid& g = dec.global();
     if (op.time_dependent())
-        throw InputError("dynamics: the drift, potential or noise depends on t; a steady state needs a "
-                         "time-independent problem (use fpsolve run)");
+        throw InputError(
+            "dynamics: the drift, potential or noise depends on t; a steady state needs a "
+            "time-independent problem (use fpsolve run)");
     bool absorbing = false;
     for (int a = 0; a < g.dims; ++a) absorbing = absorbing || g.boundary[a] == Boundary::absorbing;
     const double volume = g.cell_volume();
@@ -257,11 +256,9 @@ StationaryResult solve_stationary(const DistributedOperator& op, const Stationar
         const State ad = gen.apply_a(density);
         r.residual = gen.max_abs(ad - lambda0 * density) / (gen.norm() * gen.max_abs(density));
     }
-    r.density = gen.to_grid(gen.gather(density));
-    const Eigen::MatrixXd current = op.cell_current(density, 0.0);
-    r.current.resize(g.size(), g.dims);
-    for (int a = 0; a < g.dims; ++a) r.current.col(a) = gen.to_grid(gen.gather(current.col(a)));
-    r.max_abs_current = r.current.size() ? r.current.cwiseAbs().maxCoeff() : 0.0;
+    r.density = density;
+    r.current = op.cell_current(density, 0.0);
+    r.max_abs_current = dec.max(r.current.size() ? r.current.cwiseAbs().maxCoeff() : 0.0);
 
     if (options.eigenvalues > 0) {
         r.eigenvalues = slowest_eigenvalues(gen, !absorbing, options.eigenvalues + (absorbing ? 1 : 0));
@@ -274,8 +271,9 @@ StationaryResult solve_stationary(const DistributedOperator& op, const Stationar
         gen.use_generator(true);
         const State minus_one = -State::Ones(dec.owned_size());
         const State t = gen.solve(minus_one);
-        if (!dec.all(t.allFinite())) throw RunError("the mean-first-passage-time solve produced non-finite values");
-        r.mfpt = gen.to_grid(gen.gather(t));
+        if (!dec.all(t.allFinite()))
+            throw RunError("the mean-first-passage-time solve produced non-finite values");
+        r.mfpt = t;
     }
     return r;
 }

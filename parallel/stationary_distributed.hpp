@@ -13,9 +13,11 @@
 //                    the inverse a hypre solve of the owned part followed by an allgather; below 400 cells
 //                    the dense QR of A, assembled column by column with the distributed operator
 //
-// The result is over the whole grid on every rank (row-major cells, as the serial StationaryResult), so that
-// `fpsolve stationary` writes the same file through the same writer. It agrees with the serial result to
-// the solver tolerance, not to round-off.
+// The result's density, current and mfpt are this rank's owned cells (Decomposition::owned_cells order, as a
+// run's state), the scalars and eigenvalues are the same on every rank; `fpsolve stationary` writes them
+// through parallel HDF5 into the file one process writes. It agrees with the serial result to the solver
+// tolerance, not to round-off. Not yet O(N / ranks) in memory per rank: the row map, the potential's minimum
+// (the pin) and, for the spectrum, the Arnoldi vectors are over the whole grid on every rank.
 #pragma once
 #include "distributed_operator.hpp"
 #include "stationary.hpp"
