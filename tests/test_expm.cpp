@@ -49,6 +49,21 @@ density = "1"
 )toml");
 }
 
+// A potential that depends on t.
+Config driven_1d(int cells) {
+    return config_from(R"toml(
+[grid]
+lower = [-3.0]
+upper = [3.0]
+cells = [)toml" + std::to_string(cells) + R"toml(]
+[dynamics]
+potential = "x^2 * (1 + 0.5*sin(t))"
+noise = 0.5
+[initial]
+density = "1"
+)toml");
+}
+
 // p at each time by integrate() with the given stepper.
 std::vector<State> run(const FokkerPlanckOperator& op, const std::vector<double>& times, Integrator which,
                        IntegrationReport* report = nullptr, double rtol = 1e-8) {
@@ -236,17 +251,7 @@ TEST_CASE("expm refuses what it cannot do exactly: time-dependent or non-reversi
     const Config c = rotating();
     CHECK_THROWS_AS(resolve(ts, FokkerPlanckOperator(c.problem)), InputError);
     CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(c.problem)), Catch::Contains("detailed balance"));
-    const Config driven = config_from(R"toml(
-[grid]
-lower = [-3.0]
-upper = [3.0]
-cells = [30]
-[dynamics]
-potential = "x^2 * (1 + 0.5*sin(t))"
-noise = 0.5
-[initial]
-density = "1"
-)toml");
+    const Config driven = driven_1d(30);
     CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(driven.problem)), Catch::Contains("depend on t"));
 }
 
@@ -286,16 +291,6 @@ TEST_CASE("auto takes expm when its series need fewer products than the explicit
     ts.times = {0.0, 20.0};
     const Config r = rotating();
     CHECK(resolve(ts, FokkerPlanckOperator(r.problem)).integrator != Integrator::expm);
-    const Config driven = config_from(R"toml(
-[grid]
-lower = [-3.0]
-upper = [3.0]
-cells = [200]
-[dynamics]
-potential = "x^2 * (1 + 0.5*sin(t))"
-noise = 0.5
-[initial]
-density = "1"
-)toml");
+    const Config driven = driven_1d(200);
     CHECK(resolve(ts, FokkerPlanckOperator(driven.problem)).integrator != Integrator::expm);
 }
