@@ -4,8 +4,8 @@
 //               finish the exchange, the border rows (straight into dp/dt; one rank: no copy at all)
 //   blocking    the previous path, for comparison: copy in, blocking halo exchange, the local operator on the
 //               whole extended block, copy out
-//   halo        the blocking halo exchange alone;  wait  finishing the exchange after the inner rows (what the
-//               overlap leaves exposed);  allreduce  one MPI_Allreduce of a double (the norms, the stop flag)
+//   halo        the blocking halo exchange alone;  wait  finishing the exchange after the inner rows (what
+//               the overlap leaves exposed);  allreduce  one MPI_Allreduce of a double (norms, the stop flag)
 // Usage: mpirun -np P bench_distributed [CELLS=1024] [REPS=30]     (2-D Brownian motion, CELLS^2 cells)
 #include <mpi.h>
 
