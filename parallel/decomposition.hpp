@@ -75,7 +75,7 @@ public:
     void to_extended(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const;
     void from_extended(const Eigen::VectorXd& extended, Eigen::VectorXd& owned) const;
     void halo(Eigen::VectorXd& extended) const;
-    // owned -> extended without the ghosts (allocated and zeroed when the size differs; else left as they are).
+    // owned -> extended, ghosts untouched (the block is allocated and zeroed when its size differs).
     void copy_owned(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const;
     // The halo exchange in two halves (see above). `extended` must stay alive and unresized until finish.
     struct PendingHalo {

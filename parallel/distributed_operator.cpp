@@ -45,7 +45,7 @@ void DistributedOperator::apply_owned_rows(const std::vector<Index>& rows, const
     if (rows.empty()) return;
     const Index n = local_.row_length();
     const Index count = static_cast<Index>(rows.size());
-    {  // the first row on this thread: with time-dependent coefficients it assembles them for t (apply_row's rule)
+    {  // the first row on this thread: it assembles time-dependent coefficients for t (apply_row's rule)
         const SubnormalsAreZero ftz;
         local_.apply_row(dec_.row_start(rows[0]) / n, x, t, dpdt + rows[0] * n);
     }

@@ -216,7 +216,7 @@ TEST_CASE("the distributed operator equals the serial one to round-off, on every
     }
 }
 
-TEST_CASE("the overlapped right-hand side (inner rows during the halo exchange) is bitwise the blocking one") {
+TEST_CASE("the overlapped right-hand side (inner rows amid the halo exchange) is bitwise the blocking one") {
     // Correlated noise (the stencil reads the corner ghosts) and a time-dependent drift, in 1-D, 2-D and 3-D,
     // on every rank grid of the rank count (np 4: 2x2, 2x2x1, 2x1x2, 1x2x2, ...: two cut axes; a cut last
     // axis takes the blocking path). Two states in turn, so that a row computed before its ghosts arrived
@@ -236,11 +236,14 @@ TEST_CASE("the overlapped right-hand side (inner rows during the halo exchange) 
         {"3-D reflecting / periodic / absorbing, correlated noise, time-dependent drift",
          "[grid]\nlower = [-1.0, -1.0, -1.0]\nupper = [1.0, 1.0, 1.0]\ncells = [9, 8, 7]\n"
          "boundary = [\"reflecting\", \"periodic\", \"absorbing\"]\n"
-         "[dynamics]\ndrift = [\"-x + 0.4*sin(2*t)\", \"0.3*sin(pi*y)*cos(t) + 0.2\", \"-z*(1 + 0.5*sin(t))\"]\n"
+         "[dynamics]\ndrift = [\"-x + 0.4*sin(2*t)\", \"0.3*sin(pi*y)*cos(t) + 0.2\", "
+         "\"-z*(1 + 0.5*sin(t))\"]\n"
          "noise = [[0.3, 0.05, -0.04], [0.05, 0.3, 0.04], [-0.04, 0.04, 0.3]]\n"
-         "[initial]\ngaussian = { mean = [0.2, 0.0, -0.1], covariance = [[0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]] }\n"},
+         "[initial]\ngaussian = { mean = [0.2, 0.0, -0.1], "
+         "covariance = [[0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]] }\n"},
         {"1-D time-dependent drift",
-         "[grid]\nlower = [-2.0]\nupper = [2.0]\ncells = [29]\n[dynamics]\ndrift = [\"-x + sin(3*t)\"]\nnoise = 0.4\n"
+         "[grid]\nlower = [-2.0]\nupper = [2.0]\ncells = [29]\n"
+         "[dynamics]\ndrift = [\"-x + sin(3*t)\"]\nnoise = 0.4\n"
          "[initial]\ndensity = \"exp(-x^2)\"\n"},
     };
     for (const Case& k : overlap_cases) {
@@ -255,7 +258,7 @@ TEST_CASE("the overlapped right-hand side (inner rows during the halo exchange) 
             const DistributedOperator op(dec, pb);
             INFO(k.name << " on " << dec.size() << " ranks (" << dec.procs()[0] << "x" << dec.procs()[1] << "x"
                         << dec.procs()[2] << ")");
-            // The inner rows read no ghost: every cell within one step along the other axes is owned or outside.
+            // The inner rows read no ghost: each cell one step away along the other axes is owned or outside.
             const Grid& e = dec.extended();
             const int d = e.dims;
             const Index n = dec.count()[static_cast<std::size_t>(d - 1)];
