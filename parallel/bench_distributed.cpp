@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
         MPI_Barrier(MPI_COMM_WORLD);
         dec.copy_owned(p, ext);
         Decomposition::PendingHalo pending = dec.start_halo(ext);
-        for (const Index k : dec.inner_rows()) op.local().apply_row(dec.row_start(k) / row, ext.data(), 0.0, f.data() + k * row);
+        for (const Index k : dec.inner_rows())
+            op.local().apply_row(dec.row_start(k) / row, ext.data(), 0.0, f.data() + k * row);
         const auto t0 = std::chrono::steady_clock::now();
         dec.finish_halo(pending);
         const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -99,12 +100,13 @@ int main(int argc, char** argv) {
     double max_halo = 0.0;
     MPI_Allreduce(&halo_cells, &max_halo, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0)
-        std::printf("%d ranks (%dx%d), %dx%d cells: serial rhs %.3f ms (%.2f ns/cell); distributed rhs %.3f ms "
-                    "(%.2f ns per owned cell; speed-up %.2f); blocking rhs %.3f ms; halo %.1f us (%.0f ghost cells, "
-                    "%.1f KB), wait after the inner rows %.1f us; allreduce %.1f us\n",
-                    size, dec.procs()[0], dec.procs()[1], cells, cells, serial * 1e3, serial * 1e9 / ncells, rhs * 1e3,
-                    rhs * 1e9 / (ncells / size), serial / rhs, blocking * 1e3, halo * 1e6, max_halo, max_halo * 8 / 1e3,
-                    wait * 1e6, reduce * 1e6);
+        std::printf(
+            "%d ranks (%dx%d), %dx%d cells: serial rhs %.3f ms (%.2f ns/cell); distributed rhs %.3f ms "
+            "(%.2f ns per owned cell; speed-up %.2f); blocking rhs %.3f ms; halo %.1f us (%.0f ghost cells, "
+            "%.1f KB), wait after the inner rows %.1f us; allreduce %.1f us\n",
+            size, dec.procs()[0], dec.procs()[1], cells, cells, serial * 1e3, serial * 1e9 / ncells,
+            rhs * 1e3, rhs * 1e9 / (ncells / size), serial / rhs, blocking * 1e3, halo * 1e6, max_halo,
+            max_halo * 8 / 1e3, wait * 1e6, reduce * 1e6);
     }
     MPI_Finalize();
     return 0;

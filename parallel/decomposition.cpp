@@ -175,13 +175,16 @@ void Decomposition::halo(Eigen::VectorXd& x) const {
 
 namespace {
 void post_axis(double* x, int a, int below, int above, MPI_Datatype send_down, MPI_Datatype send_up,
-               MPI_Datatype recv_below, MPI_Datatype recv_above, MPI_Comm comm, std::array<MPI_Request, 4>& req) {
+               MPI_Datatype recv_below, MPI_Datatype recv_above, MPI_Comm comm,
+               std::array<MPI_Request, 4>& req) {
     mpi_check(MPI_Irecv(x, above == MPI_PROC_NULL ? 0 : 1, recv_above, above, 10 + a, comm, &req[0]),
               "receive a halo");
     mpi_check(MPI_Irecv(x, below == MPI_PROC_NULL ? 0 : 1, recv_below, below, 20 + a, comm, &req[1]),
               "receive a halo");
-    mpi_check(MPI_Isend(x, below == MPI_PROC_NULL ? 0 : 1, send_down, below, 10 + a, comm, &req[2]), "send a halo");
-    mpi_check(MPI_Isend(x, above == MPI_PROC_NULL ? 0 : 1, send_up, above, 20 + a, comm, &req[3]), "send a halo");
+    mpi_check(MPI_Isend(x, below == MPI_PROC_NULL ? 0 : 1, send_down, below, 10 + a, comm, &req[2]),
+              "send a halo");
+    mpi_check(MPI_Isend(x, above == MPI_PROC_NULL ? 0 : 1, send_up, above, 20 + a, comm, &req[3]),
+              "send a halo");
 }
 }  // namespace
 
@@ -190,8 +193,9 @@ Decomposition::PendingHalo Decomposition::start_halo(Eigen::VectorXd& x) const {
     pending.data = x.data();
     for (int a = 0; a < global_.dims; ++a) {
         if (procs_[a] == 1) continue;
-        post_axis(x.data(), a, lo_[a] ? lower_rank_[a] : MPI_PROC_NULL, hi_[a] ? upper_rank_[a] : MPI_PROC_NULL,
-                  send_down_[a], send_up_[a], recv_below_[a], recv_above_[a], cart_, pending.requests);
+        post_axis(x.data(), a, lo_[a] ? lower_rank_[a] : MPI_PROC_NULL,
+                  hi_[a] ? upper_rank_[a] : MPI_PROC_NULL, send_down_[a], send_up_[a], recv_below_[a],
+                  recv_above_[a], cart_, pending.requests);
         pending.axis = a;
         break;
     }
@@ -204,8 +208,9 @@ void Decomposition::finish_halo(PendingHalo& pending) const {
     // The later cut axes after the first has arrived: their slabs carry its ghosts into the corners.
     for (int a = pending.axis + 1; a < global_.dims; ++a) {
         if (procs_[a] == 1) continue;
-        post_axis(pending.data, a, lo_[a] ? lower_rank_[a] : MPI_PROC_NULL, hi_[a] ? upper_rank_[a] : MPI_PROC_NULL,
-                  send_down_[a], send_up_[a], recv_below_[a], recv_above_[a], cart_, pending.requests);
+        post_axis(pending.data, a, lo_[a] ? lower_rank_[a] : MPI_PROC_NULL,
+                  hi_[a] ? upper_rank_[a] : MPI_PROC_NULL, send_down_[a], send_up_[a], recv_below_[a],
+                  recv_above_[a], cart_, pending.requests);
         mpi_check(MPI_Waitall(4, pending.requests.data(), MPI_STATUSES_IGNORE), "exchange a halo");
     }
     pending.axis = -1;

@@ -81,7 +81,8 @@ public:
     struct PendingHalo {
         double* data = nullptr;
         int axis = -1;  // the axis whose messages are in flight (-1: none)
-        std::array<MPI_Request, 4> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+        std::array<MPI_Request, 4> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL,
+                                            MPI_REQUEST_NULL};
     };
     PendingHalo start_halo(Eigen::VectorXd& extended) const;
     void finish_halo(PendingHalo& pending) const;

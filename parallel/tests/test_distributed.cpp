@@ -256,8 +256,8 @@ TEST_CASE("the overlapped right-hand side (inner rows amid the halo exchange) is
             const FokkerPlanckOperator serial(pb);
             const Decomposition dec(MPI_COMM_WORLD, pb.grid, procs);
             const DistributedOperator op(dec, pb);
-            INFO(k.name << " on " << dec.size() << " ranks (" << dec.procs()[0] << "x" << dec.procs()[1] << "x"
-                        << dec.procs()[2] << ")");
+            INFO(k.name << " on " << dec.size() << " ranks (" << dec.procs()[0] << "x" << dec.procs()[1]
+                        << "x" << dec.procs()[2] << ")");
             // The inner rows read no ghost: each cell one step away along the other axes is owned or outside.
             const Grid& e = dec.extended();
             const int d = e.dims;
@@ -290,7 +290,8 @@ TEST_CASE("the overlapped right-hand side (inner rows amid the halo exchange) is
             // With at least 3 cells per block along every cut axis every block has rows clear of the ghosts,
             // and the overlap is exercised.
             bool roomy = !dec.cuts_last_axis() && dec.size() > 1;
-            for (int a = 0; a + 1 < d; ++a) roomy = roomy && (procs[a] == 1 || pb.grid.cells[a] / procs[a] >= 3);
+            for (int a = 0; a + 1 < d; ++a)
+                roomy = roomy && (procs[a] == 1 || pb.grid.cells[a] / procs[a] >= 3);
             if (roomy) CHECK(dec.min(static_cast<double>(dec.inner_rows().size())) > 0.0);
 
             for (const double t : {0.0, 0.37, 1.1, 0.37, 2.5}) {
