@@ -241,6 +241,11 @@ TEST_CASE("the overlapped right-hand side (inner rows amid the halo exchange) is
          "noise = [[0.3, 0.05, -0.04], [0.05, 0.3, 0.04], [-0.04, 0.04, 0.3]]\n"
          "[initial]\ngaussian = { mean = [0.2, 0.0, -0.1], "
          "covariance = [[0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]] }\n"},
+        {"2-D 420x360, above the threading threshold on 1-2 ranks (threads with OMP_NUM_THREADS > 1)",
+         grid2("\"reflecting\"", 420, 360) +
+             "[dynamics]\ndrift = [\"-x*(1 + 0.5*sin(t))\", \"-y + 0.3*x*cos(2*t)\"]\n"
+             "noise = [[0.4, 0.1], [0.1, 0.3]]\n"
+             "[initial]\ngaussian = { mean = [0.3, 0.1], covariance = [[0.3, 0.05], [0.05, 0.2]] }\n"},
         {"1-D time-dependent drift",
          "[grid]\nlower = [-2.0]\nupper = [2.0]\ncells = [29]\n"
          "[dynamics]\ndrift = [\"-x + sin(3*t)\"]\nnoise = 0.4\n"
