@@ -91,9 +91,9 @@ public:
     // n = count()[dims - 1]); row_start(r) is its first cell in the extended block.
     Index owned_rows() const { return static_cast<Index>(rows_.size()); }
     Index row_start(Index r) const { return rows_[static_cast<std::size_t>(r)]; }
-    // The owned rows whose 9-point (3-D: 27-point) stencil reads no ghost cell: no neighbour along any
-    // other axis, diagonals included, is a ghost. Empty when the last axis is cut (every row's ends are
-    // ghosts). border_rows() are the others; together they are every owned row, each once, ascending.
+    // The owned rows whose stencil reads no ghost cell: no cell one step away along the other axes,
+    // diagonals included (the cross-diffusion terms), is a ghost. Empty when the last axis is cut (every
+    // row's ends are ghosts). border_rows() are the others; together every owned row, each once, ascending.
     const std::vector<Index>& inner_rows() const { return inner_rows_; }
     const std::vector<Index>& border_rows() const { return border_rows_; }
     bool cuts_last_axis() const { return procs_[global_.dims - 1] > 1; }
