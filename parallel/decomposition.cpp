@@ -113,6 +113,15 @@ Decomposition::Decomposition(MPI_Comm comm, const Grid& global, std::array<int, 
         }
     }
     row_length_ = count_[global.dims - 1];
+    // A row reads the rows next to it along every other axis (diagonals included): it is inner when none of
+    // its indices along those axes is next to a ghost layer; a cut last axis puts ghosts at every row's ends.
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+        const auto i = extended_.unravel(rows_[r]);
+        bool inner = procs_[global.dims - 1] == 1;
+        for (int a = 0; a + 1 < global.dims; ++a)
+            inner = inner && !(lo_[a] && i[a] == lo_[a]) && !(hi_[a] && i[a] == lo_[a] + count_[a] - 1);
+        (inner ? inner_rows_ : border_rows_).push_back(static_cast<Index>(r));
+    }
     const int d = global.dims;
     std::array<int, 3> sizes{}, sub{};
     for (int a = 0; a < d; ++a) sizes[a] = static_cast<int>(extended_.cells[a]);
@@ -156,27 +165,67 @@ Grid Decomposition::owned_grid() const {
     return g;
 }
 
+// Down: my first owned slab to the lower neighbour, the upper neighbour's into my upper ghosts (tag 10 + a);
+// up: my last owned slab to the upper neighbour, the lower neighbour's into my lower ghosts (tag 20 + a).
+// The tags keep the two directions apart when both neighbours are the same rank (a periodic axis cut in two).
 void Decomposition::halo(Eigen::VectorXd& x) const {
+    PendingHalo pending = start_halo(x);
+    finish_halo(pending);
+}
+
+namespace {
+void post_axis(double* x, int a, int below, int above, MPI_Datatype send_down, MPI_Datatype send_up,
+               MPI_Datatype recv_below, MPI_Datatype recv_above, MPI_Comm comm,
+               std::array<MPI_Request, 4>& req) {
+    mpi_check(MPI_Irecv(x, above == MPI_PROC_NULL ? 0 : 1, recv_above, above, 10 + a, comm, &req[0]),
+              "receive a halo");
+    mpi_check(MPI_Irecv(x, below == MPI_PROC_NULL ? 0 : 1, recv_below, below, 20 + a, comm, &req[1]),
+              "receive a halo");
+    mpi_check(MPI_Isend(x, below == MPI_PROC_NULL ? 0 : 1, send_down, below, 10 + a, comm, &req[2]),
+              "send a halo");
+    mpi_check(MPI_Isend(x, above == MPI_PROC_NULL ? 0 : 1, send_up, above, 20 + a, comm, &req[3]),
+              "send a halo");
+}
+}  // namespace
+
+Decomposition::PendingHalo Decomposition::start_halo(Eigen::VectorXd& x) const {
+    PendingHalo pending;
+    pending.data = x.data();
     for (int a = 0; a < global_.dims; ++a) {
         if (procs_[a] == 1) continue;
-        // Down: my first owned slab to the lower neighbour, the upper neighbour's into my upper ghosts.
-        const int below = lo_[a] ? lower_rank_[a] : MPI_PROC_NULL;
-        const int above = hi_[a] ? upper_rank_[a] : MPI_PROC_NULL;
-        mpi_check(MPI_Sendrecv(x.data(), below == MPI_PROC_NULL ? 0 : 1, send_down_[a], below, 10 + a, x.data(),
-                               above == MPI_PROC_NULL ? 0 : 1, recv_above_[a], above, 10 + a, cart_, MPI_STATUS_IGNORE),
-                  "exchange a halo");
-        mpi_check(MPI_Sendrecv(x.data(), above == MPI_PROC_NULL ? 0 : 1, send_up_[a], above, 20 + a, x.data(),
-                               below == MPI_PROC_NULL ? 0 : 1, recv_below_[a], below, 20 + a, cart_, MPI_STATUS_IGNORE),
-                  "exchange a halo");
+        post_axis(x.data(), a, lo_[a] ? lower_rank_[a] : MPI_PROC_NULL,
+                  hi_[a] ? upper_rank_[a] : MPI_PROC_NULL, send_down_[a], send_up_[a], recv_below_[a],
+                  recv_above_[a], cart_, pending.requests);
+        pending.axis = a;
+        break;
     }
+    return pending;
+}
+
+void Decomposition::finish_halo(PendingHalo& pending) const {
+    if (pending.axis < 0) return;
+    mpi_check(MPI_Waitall(4, pending.requests.data(), MPI_STATUSES_IGNORE), "exchange a halo");
+    // The later cut axes after the first has arrived: their slabs carry its ghosts into the corners.
+    for (int a = pending.axis + 1; a < global_.dims; ++a) {
+        if (procs_[a] == 1) continue;
+        post_axis(pending.data, a, lo_[a] ? lower_rank_[a] : MPI_PROC_NULL,
+                  hi_[a] ? upper_rank_[a] : MPI_PROC_NULL, send_down_[a], send_up_[a], recv_below_[a],
+                  recv_above_[a], cart_, pending.requests);
+        mpi_check(MPI_Waitall(4, pending.requests.data(), MPI_STATUSES_IGNORE), "exchange a halo");
+    }
+    pending.axis = -1;
 }
 
 // Copies run along the contiguous last axis, one owned row at a time. Every ghost is overwritten by halo()
 // (ghosts exist only towards a neighbour), so the extended block is zeroed only when it is allocated.
-void Decomposition::to_extended(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const {
+void Decomposition::copy_owned(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const {
     if (extended.size() != extended_.size()) extended.setZero(extended_.size());
     for (std::size_t r = 0; r < rows_.size(); ++r)
         extended.segment(rows_[r], row_length_) = owned.segment(static_cast<Index>(r) * row_length_, row_length_);
+}
+
+void Decomposition::to_extended(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const {
+    copy_owned(owned, extended);
     halo(extended);
 }
 

@@ -16,6 +16,15 @@
 // ones; a side on a true wall keeps the global boundary, a cut side gets any boundary (the ghost cells'
 // own results are discarded). halo() fills the ghost layers from the neighbours, one axis after the other,
 // so that the corner ghosts (needed by the cross-diffusion stencil) come along with the second exchange.
+//
+// The exchange can also run in two halves around other work: start_halo() posts the first cut axis's
+// receives and sends (MPI_Irecv/MPI_Isend, the same slab types and tags as halo()) and returns;
+// finish_halo() waits for them and only then exchanges the later cut axes, one after the other, because
+// their slabs carry the earlier axes' ghosts (the corners). Posting every axis at once would need slabs
+// without the other axes' ghost layers and would leave the corners unfilled, which the cross-diffusion
+// stencil reads; with one cut axis (e.g. 2 ranks) the whole exchange overlaps, with several the first.
+// Between the halves the ghost layers must not be read and the vector must not be written (reading the
+// owned cells is fine: MPI-3 lets send buffers be read).
 #pragma once
 #include <mpi.h>
 
@@ -66,6 +75,29 @@ public:
     void to_extended(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const;
     void from_extended(const Eigen::VectorXd& extended, Eigen::VectorXd& owned) const;
     void halo(Eigen::VectorXd& extended) const;
+    // owned -> extended, ghosts untouched (the block is allocated and zeroed when its size differs).
+    void copy_owned(const Eigen::VectorXd& owned, Eigen::VectorXd& extended) const;
+    // The halo exchange in two halves (see above). `extended` must stay alive and unresized until finish.
+    struct PendingHalo {
+        double* data = nullptr;
+        int axis = -1;  // the axis whose messages are in flight (-1: none)
+        std::array<MPI_Request, 4> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL,
+                                            MPI_REQUEST_NULL};
+    };
+    PendingHalo start_halo(Eigen::VectorXd& extended) const;
+    void finish_halo(PendingHalo& pending) const;
+
+    // Owned rows along the last axis, numbered as in the owned block (row r = owned cells r n .. r n + n - 1,
+    // n = count()[dims - 1]); row_start(r) is its first cell in the extended block.
+    Index owned_rows() const { return static_cast<Index>(rows_.size()); }
+    Index row_start(Index r) const { return rows_[static_cast<std::size_t>(r)]; }
+    // The owned rows whose stencil reads no ghost cell: no cell one step away along the other axes,
+    // diagonals included (the cross-diffusion terms), is a ghost. Empty when the last axis is cut (every
+    // row's ends are ghosts). border_rows() are the others; together every owned row, each once, ascending.
+    const std::vector<Index>& inner_rows() const { return inner_rows_; }
+    const std::vector<Index>& border_rows() const { return border_rows_; }
+    bool cuts_last_axis() const { return procs_[global_.dims - 1] > 1; }
+    bool has_ghosts() const { return extended_.size() != owned_size(); }
     // The owned part of a vector over the whole grid (row-major global order).
     Eigen::VectorXd slice(const Eigen::VectorXd& global_values) const;
 
@@ -87,6 +119,7 @@ private:
     std::array<MPI_Datatype, 3> send_down_{}, send_up_{}, recv_below_{}, recv_above_{};
     std::vector<Index> owned_;
     std::vector<Index> rows_;   // extended index of the first owned cell of each owned row (the last axis)
+    std::vector<Index> inner_rows_, border_rows_;
     Index row_length_ = 1;
     std::vector<char> mask_;
 };

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "subnormals.hpp"
+
 namespace fpsolve {
 
 Problem DistributedOperator::local_problem(const Decomposition& dec, const Problem& global) {
@@ -17,9 +19,49 @@ DistributedOperator::DistributedOperator(const Decomposition& dec, const Problem
 }
 
 void DistributedOperator::operator()(const State& p, State& dpdt, double t) const {
-    dec_.to_extended(p, ext_);
-    local_(ext_, dext_, t);
-    dec_.from_extended(dext_, dpdt);
+    if (dec_.cuts_last_axis()) {  // every row reads ghosts at its ends: nothing to overlap
+        dec_.to_extended(p, ext_);
+        local_(ext_, dext_, t);
+        dec_.from_extended(dext_, dpdt);
+        return;
+    }
+    dpdt.resize(dec_.owned_size());
+    if (!dec_.has_ghosts()) {  // the owned block is the extended one
+        apply_owned_rows(dec_.inner_rows(), p.data(), t, dpdt.data());
+        return;
+    }
+    dec_.copy_owned(p, ext_);
+    Decomposition::PendingHalo pending = dec_.start_halo(ext_);
+    apply_owned_rows(dec_.inner_rows(), ext_.data(), t, dpdt.data());
+    dec_.finish_halo(pending);
+    apply_owned_rows(dec_.border_rows(), ext_.data(), t, dpdt.data());
+}
+
+// The last axis is whole, so owned row r is the extended block's row row_start(r) / n with the same n cells,
+// and its output is dp/dt's cells r n .. r n + n - 1. As FokkerPlanckOperator::operator(): rows split
+// statically over the threads above 65536 cells, subnormals flushed on every thread (the same bits).
+void DistributedOperator::apply_owned_rows(const std::vector<Index>& rows, const double* x, double t,
+                                           double* dpdt) const {
+    if (rows.empty()) return;
+    const Index n = local_.row_length();
+    const Index count = static_cast<Index>(rows.size());
+    {  // the first row on this thread: it assembles time-dependent coefficients for t (apply_row's rule)
+        const SubnormalsAreZero ftz;
+        local_.apply_row(dec_.row_start(rows[0]) / n, x, t, dpdt + rows[0] * n);
+    }
+#ifdef _OPENMP
+#pragma omp parallel if (count * n >= 65536)
+#endif
+    {
+        const SubnormalsAreZero ftz;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (Index k = 1; k < count; ++k) {
+            const Index r = rows[static_cast<std::size_t>(k)];
+            local_.apply_row(dec_.row_start(r) / n, x, t, dpdt + r * n);
+        }
+    }
 }
 
 double DistributedOperator::spectral_radius_bound(double t) const {

@@ -6,6 +6,16 @@
 //   dp_owned/dt = R A_ext(t) H(p_owned)       H: copy into the extended block and exchange halos,
 //                                             R: keep the owned rows
 //
+// The right-hand side overlaps the halo exchange with the rows that need no ghost: copy the owned cells into
+// the extended block, start the exchange (Decomposition::start_halo), compute the inner rows (stencil clear
+// of every ghost) straight into dp/dt, finish the exchange, then compute the border rows. Every owned row is
+// the serial kernel's row of the extended block (FokkerPlanckOperator::apply_row), so the result is bitwise
+// the one of applying the local operator to the whole extended block after a blocking exchange. With several
+// cut axes only the first axis's messages overlap (the later ones carry the corners; decomposition.hpp).
+// When the last (contiguous) axis is cut every row reads ghosts at its ends: then there is nothing to
+// overlap, and the operator runs the blocking exchange and the local operator on the whole extended block.
+// Without any ghost (one rank) the state is used in place, without the copy.
+//
 // The state of a rank is its owned cells, row-major within its block. Quantities over the whole grid
 // (spectral radius bound, outflux) are reduced over the ranks, so every rank sees the same numbers.
 #pragma once
@@ -39,6 +49,8 @@ public:
 
 private:
     static Problem local_problem(const Decomposition& dec, const Problem& global);
+    // Owned rows `rows` of A(t) x (x: the extended block), into dp/dt's owned rows.
+    void apply_owned_rows(const std::vector<Index>& rows, const double* x, double t, double* dpdt) const;
 
     const Decomposition& dec_;
     Problem global_;
