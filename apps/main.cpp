@@ -15,6 +15,7 @@
 #include "common.hpp"
 #include "snapshot_file.hpp"
 #include "subnormals.hpp"
+#include "thread_budget.hpp"
 #ifdef FPSOLVE_MPI
 #include <mpi.h>
 
@@ -86,10 +87,17 @@ int main(int argc, char** argv) {
 #endif
     flush_subnormals_to_zero();  // also for the steppers' vector operations (subnormals.hpp)
 #ifdef _OPENMP
-    // A thread team waits for its slowest member: with the other core busy, 2 threads measured 6x slower
-    // than 1 (1024^2 right-hand side, 74 vs 491 M cells/s). Dynamic teams let the runtime use fewer
-    // threads on a loaded machine (results do not depend on the count). OMP_DYNAMIC=false turns it off.
-    if (!std::getenv("OMP_DYNAMIC")) omp_set_dynamic(1);
+    // Threads: the cores that other processes leave free, re-measured as the run goes (thread_budget.hpp);
+    // OMP_NUM_THREADS or OMP_DYNAMIC set by the user take over. Several ranks (which start at different
+    // moments and are not re-measured) keep the runtime's dynamic teams.
+    bool several_ranks = false;
+#ifdef FPSOLVE_MPI
+    several_ranks = distributed;
+#endif
+    if (!several_ranks)
+        enable_thread_budget();
+    else if (!std::getenv("OMP_DYNAMIC"))
+        omp_set_dynamic(1);
 #endif
     CLI::App app{
         "fpsolve: evolves the density p(x, t) of the SDE dX = mu dt + B dW under its Fokker-Planck equation\n"

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support.hpp"
+#include "thread_budget.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -138,4 +139,14 @@ gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
             CHECK((one[k] - three[k]).cwiseAbs().maxCoeff() == 0.0);
         }
     }
+}
+
+TEST_CASE("the thread budget leaves the cores that other processes keep busy, and always one") {
+    CHECK(threads_for(0.0, 2) == 2);
+    CHECK(threads_for(0.25, 2) == 2);  // a short burst elsewhere
+    CHECK(threads_for(0.5, 2) == 1);
+    CHECK(threads_for(1.0, 2) == 1);
+    CHECK(threads_for(5.0, 2) == 1);
+    CHECK(threads_for(1.0, 8) == 7);
+    CHECK(threads_for(-0.2, 4) == 4);  // tick rounding can make the estimate slightly negative
 }

@@ -10,6 +10,7 @@
 #include "detailed_balance.hpp"
 #include "odeint_eigen.hpp"
 #include "rkc.hpp"
+#include "thread_budget.hpp"
 #include "tr_bdf2.hpp"
 
 namespace fpsolve {
@@ -188,6 +189,7 @@ struct System {
     const std::atomic<bool>* stop;
     void check() const {
         if (stop && stop->load(std::memory_order_relaxed)) throw Interrupted();
+        adapt_threads();  // outside any parallel region; re-measures at most every 0.5 s
     }
     void operator()(const State& p, State& dpdt, double t) const {
         check();
