@@ -103,7 +103,8 @@ void adapt_threads() {
     const double busy = all_busy_ticks(), own = own_ticks();
     if (std::isnan(busy) || std::isnan(own)) return;
     const double ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
-    const double others = ((busy - budget.busy_ticks) - (own - budget.own_ticks)) / (seconds * ticks_per_second);
+    const double others =
+        ((busy - budget.busy_ticks) - (own - budget.own_ticks)) / (seconds * ticks_per_second);
     budget.last = now;
     budget.busy_ticks = busy;
     budget.own_ticks = own;

@@ -1,4 +1,5 @@
-// How many OpenMP threads a run uses when the user has not said (neither OMP_NUM_THREADS nor OMP_DYNAMIC set).
+// How many OpenMP threads a run uses when the user has not said (neither OMP_NUM_THREADS nor OMP_DYNAMIC
+// set).
 //
 // A thread team waits for its slowest member: with the other core busy, two threads measured 1.8x (512^2
 // expm) to 6x (1024^2 right-hand side) slower than one. libgomp's dynamic teams avoid that from the load
