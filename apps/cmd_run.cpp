@@ -4,12 +4,19 @@
 //
 // `--resume OUT.h5` continues a file from its last snapshot with the config stored in it (and --set
 // overrides, e.g. a later time.end): the snapshot times after the last one are integrated and appended.
+//
+// With grid.richardson the same problem is first integrated on the grid of half the cells per axis over
+// the same snapshot times, and every snapshot written is the extrapolation (4 p_h - I p_2h) / 3
+// (richardson.hpp), with the plain scheme's error estimate in /diagnostics/error_estimate; the snapshot at
+// the start is the initial density as given (estimate 0). Both grids start from the same density (the
+// coarse one from its restriction), so a resumed run extrapolates anew from its last snapshot.
 #include <cmath>
 #include <cstdio>
 
 #include "common.hpp"
 #include "diagnostics.hpp"
 #include "initial_density.hpp"
+#include "richardson.hpp"
 #include "snapshot_file.hpp"
 #include "xdmf.hpp"
 #ifdef FPSOLVE_MPI
@@ -46,6 +53,40 @@ void check_state(const State& x, double t, double cell_volume) {
                        "; use scheme = \"exponential\", integrator = \"implicit\", smaller rtol/atol or time.dt");
 }
 
+// grid.richardson: the densities of the grid with half the cells, at every time the fine run observes
+// (times[0] included), integrated before the fine run opens its file.
+struct CoarseCompanion {
+    Problem problem;
+    std::vector<State> snapshots;
+    IntegrationReport report;
+};
+
+CoarseCompanion integrate_coarse(const Problem& fine, const State& fine_start, const TimeSettings& settings) {
+    CoarseCompanion cc;
+    cc.problem = fine;
+    cc.problem.grid = coarsened(fine.grid);
+    const FokkerPlanckOperator op(cc.problem);
+    State p = restrict_to(cc.problem.grid, fine_start);
+    const TimeSettings ts = resolve(settings, op);
+    cc.report = integrate(
+        op, p, ts,
+        [&](const State& x, double t) {
+            check_state(x, t, cc.problem.grid.cell_volume());
+            cc.snapshots.push_back(x);
+        },
+        &stop_requested());
+    return cc;
+}
+
+// The fine reference extrapolated with the coarse grid's: the state an extrapolated run tends to.
+std::optional<Reference> extrapolated_reference(std::optional<Reference> fine, const Grid& fine_grid,
+                                                const Problem& coarse) {
+    const std::optional<Reference> c = stationary_reference(coarse);
+    if (!fine || !c) return fine;
+    fine->density = richardson_extrapolate(fine_grid, fine->density, coarse.grid, c->density).density;
+    return fine;
+}
+
 int run_command(const RunOptions& o) {
 #ifdef FPSOLVE_MPI
     // Under mpirun with more than one process the grid is decomposed (parallel/); one process runs serially.
@@ -67,7 +108,7 @@ int run_command(const RunOptions& o) {
     }
 
     FokkerPlanckOperator op(pb);
-    const auto reference = stationary_reference(pb);
+    auto reference = stationary_reference(pb);
     // A resumed run continues exactly from the last snapshot, without renormalising.
     State p = resuming ? read_snapshot(out, -1) : initial_state(g, pb.initial);
     const TimeSettings ts = resolve(c.time, op);
@@ -78,33 +119,59 @@ int run_command(const RunOptions& o) {
                      "choose spacings with h_y/h_x nearer sqrt(D_yy/D_xx)\n",
                      op.cross_monotonicity_ratio());
 
+    install_signal_handlers();
+    std::optional<CoarseCompanion> coarse;
+    if (c.richardson) {
+        try {
+            coarse = integrate_coarse(pb, p, c.time);
+        } catch (const Interrupted&) {
+            std::fprintf(stderr,
+                         "fpsolve: interrupted on the coarse grid of grid.richardson; %s was not %s\n",
+                         out.c_str(), resuming ? "changed" : "written");
+            return 130;
+        }
+        reference = extrapolated_reference(std::move(reference), g, coarse->problem);
+    }
+
     DiagnosticsCalculator diagnostics(op, reference);
     const FileMetadata meta{c.text, program_version};
     std::unique_ptr<SnapshotWriter> writer =
         resuming ? std::make_unique<SnapshotWriter>(out, SnapshotWriter::Append{}, meta)
                  : std::make_unique<SnapshotWriter>(
                        out, g, meta, c.output_current,
-                       reference ? std::optional<Eigen::VectorXd>(reference->density) : std::nullopt);
+                       reference ? std::optional<Eigen::VectorXd>(reference->density) : std::nullopt,
+                       c.richardson);
     writer->start_swmr();
-    install_signal_handlers();
     Progress progress(ts.times.back(), o.out.quiet);
     Diagnostics first, last;
     bool skip = !c.observe_first;
     std::size_t written = 0;
     double reached = ts.times.front();
+    std::size_t observed = 0;  // observer calls, the skipped first one included: the coarse snapshot's index
     auto observe = [&](const State& x, double t) {
+        const std::size_t k = observed++;
         if (skip) {
             skip = false;
             return;
         }
         check_state(x, t, g.cell_volume());
-        last = diagnostics(x, t);
+        // The start is the initial density's cell averages themselves: nothing to extrapolate, no error.
+        const bool extrapolate = coarse && k > 0;
+        SpatialExtrapolation extrapolated;
+        if (extrapolate) {
+            State& pc = coarse->snapshots.at(k);
+            extrapolated = richardson_extrapolate(g, x, coarse->problem.grid, pc);
+            pc = State();  // written once: its memory goes back
+        }
+        const State& density = extrapolate ? extrapolated.density : x;
+        last = diagnostics(density, t);
+        if (coarse) last.error_estimate = extrapolated.error_estimate;
         if (written == 0) first = last;
         if (c.output_current) {
-            const Eigen::MatrixXd j = op.cell_current(x, t);
-            writer->append(t, x, last, &j);
+            const Eigen::MatrixXd j = op.cell_current(density, t);
+            writer->append(t, density, last, &j);
         } else {
-            writer->append(t, x, last);
+            writer->append(t, density, last);
         }
         ++written;
         reached = t;
@@ -139,6 +206,13 @@ int run_command(const RunOptions& o) {
         std::printf("fpsolve run: %s (%s, %s, %zu right-hand sides)\n", name.c_str(), describe_grid(g).c_str(),
                     std::string(to_string(report.integrator)).c_str(), report.rhs_evaluations);
         if (!report.reason.empty()) std::printf("  integrator: %s\n", report.reason.c_str());
+        if (coarse)
+            std::printf(
+                "  richardson: coarse grid %s, %s, %zu right-hand sides; the plain scheme's L1 error "
+                "at t = %g is about %.3e\n",
+                describe_grid(coarse->problem.grid).c_str(),
+                std::string(to_string(coarse->report.integrator)).c_str(), coarse->report.rhs_evaluations,
+                last.time, last.error_estimate);
         if (resuming) std::printf("  resumed at t = %g after %zu snapshots\n", resumed.start, resumed.snapshots);
         std::printf("  t = %g: mass %.12f (change %.1e), min density %.2e\n", last.time, last.mass, last.mass - first.mass,
                     last.min_density);

@@ -145,6 +145,7 @@ Config load_sgd_config(const std::string& path, const std::vector<std::string>& 
     std::ostringstream os;
     os << with;
     Config c = parse_config(os.str(), path, overrides, {"model", "sgd"});
+    refuse_richardson(c, "fpsolve sgd");
     toml::table effective = toml::parse(c.text);
     effective.erase("dynamics");
     std::ostringstream text;

@@ -179,6 +179,7 @@ int stationary_distributed(const StationaryCommandOptions& o) {
     StationaryOptions options;
     agree(world, [&] {
         c = load_run_config(o.config, o.out.set, {"stationary"}, false);
+        refuse_richardson(c, "fpsolve stationary");
         options = read_stationary_table(c);
         check_time_independent(c.problem);
     });
@@ -237,6 +238,7 @@ int stationary_command(const StationaryCommandOptions& o) {
     if (mpi_processes() > 1) return stationary_distributed(o);
 #endif
     Config c = load_run_config(o.config, o.out.set, {"stationary"});
+    refuse_richardson(c, "fpsolve stationary");
     const StationaryOptions options = read_stationary_table(c);
     const Problem& pb = c.problem;
     const Grid& g = pb.grid;

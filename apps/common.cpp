@@ -50,6 +50,13 @@ Config load_run_config(const std::string& path, const std::vector<std::string>& 
     return c;
 }
 
+void refuse_richardson(const Config& config, const std::string& what) {
+    if (config.richardson)
+        throw InputError("grid.richardson: " + what +
+                         " does not extrapolate in space (only fpsolve run on one "
+                         "process does); remove the key or add --set grid.richardson=false");
+}
+
 Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides) {
     const SnapshotFileInfo info = read_snapshot_file(path);
     if (info.times.empty()) throw InputError(path + ": holds no snapshot to resume from");

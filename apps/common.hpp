@@ -28,6 +28,9 @@ std::string output_path(const Config& config, const OutputOptions& o);
 Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
                        const std::vector<std::string>& extra_tables = {}, bool read_snapshot = true);
 
+// Throws InputError if the config asks for grid.richardson, which only `fpsolve run` on one process does.
+void refuse_richardson(const Config& config, const std::string& what);
+
 // A resumed run (fpsolve run --resume FILE): the config stored in FILE with `overrides` (the grid must stay),
 // the snapshot times after its last one, and where it starts. The caller reads the last snapshot
 // (read_snapshot, or a block of it) as the initial state: the run continues it exactly.

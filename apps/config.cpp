@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "richardson.hpp"
+
 namespace fpsolve {
 
 namespace {
@@ -232,6 +234,7 @@ Config parse_config(const std::string& text, const std::string& name, const std:
     if (!grid_t) throw InputError(name + ": the [grid] table is missing");
     TableReader gr(grid_t, "grid");
     Problem& pb = c.problem;
+    c.richardson = gr.boolean("richardson", false);
     pb.grid = read_grid(gr);
     const Grid& g = pb.grid;
     std::vector<std::string> vars(g.variables.begin(), g.variables.begin() + g.dims);
@@ -447,6 +450,13 @@ Config parse_config(const std::string& text, const std::string& name, const std:
         c.output_file = r.string("file", "");
         c.output_current = r.boolean("current", false);
         r.finish();
+    }
+    if (c.richardson) {
+        (void)coarsened(pb.grid);
+        if (pb.scheme == Scheme::upwind)
+            throw InputError(
+                "grid.richardson: needs a second-order scheme; dynamics.scheme = \"upwind\" is first "
+                "order (use \"exponential\" or \"central\")");
     }
     return c;
 }

@@ -21,6 +21,7 @@ struct Config {
     bool observe_first = true;
     std::string output_file;        // empty: derived from the config's name
     bool output_current = false;
+    bool richardson = false;        // grid.richardson: extrapolate in space (richardson.hpp)
     std::map<std::string, toml::table> extra;  // tables a command reads itself ([model], [sgd], ...)
 };
 

@@ -127,6 +127,7 @@ int run_distributed(const std::string& config, const std::string& resume, const 
             resumed = prepare_resume(resume, o.set);
         else
             c = load_run_config(config, o.set, {}, false);
+        refuse_richardson(resuming ? resumed.config : c, "fpsolve run under mpirun with several processes");
     });
     if (resuming) c = std::move(resumed.config);
     // One rank decides about the output file, before any rank creates it.

@@ -32,7 +32,8 @@ h5::Handle latest_format_access() {
 }  // namespace
 
 SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const FileMetadata& meta,
-                               bool with_current, const std::optional<Eigen::VectorXd>& reference)
+                               bool with_current, const std::optional<Eigen::VectorXd>& reference,
+                               bool with_error_estimate)
     : impl_(std::make_unique<Impl>()), path_(path) {
     h5::silence_errors();
     Impl& m = *impl_;
@@ -40,7 +41,7 @@ SnapshotWriter::SnapshotWriter(const std::string& path, const Grid& g, const Fil
     m.file = h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create " + path);
     m.whole = CellBlock::whole(g);
     m.layout = SnapshotLayout::create(m.file, g, meta, with_current, reference ? &*reference : nullptr,
-                                      m.whole, H5P_DEFAULT);
+                                      m.whole, H5P_DEFAULT, with_error_estimate);
     flush();
 }
 

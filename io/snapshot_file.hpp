@@ -4,7 +4,7 @@
 //   /snapshots        time [n], density [n, cells...], current [n, cells..., d] (with output.current)
 //   /diagnostics      time, mass, mean [n,d], covariance [n,d,d], entropy, free_energy,
 //                     l1_to_reference, kl_to_reference (with a reference), outflux (with absorbing walls),
-//                     min_density
+//                     min_density, error_estimate (with grid.richardson)
 //   /reference        density [cells...]
 // Every append is flushed, so a crash leaves every written snapshot readable.
 #pragma once
@@ -33,8 +33,9 @@ inline constexpr const char* program_version = "0.1.0";
 class SnapshotWriter {
 public:
     // Creates (truncates) `path`. The caller has checked that overwriting is allowed.
+    // `with_error_estimate`: the run extrapolates in space (grid.richardson) and appends the estimate.
     SnapshotWriter(const std::string& path, const Grid& grid, const FileMetadata& meta, bool with_current,
-                   const std::optional<Eigen::VectorXd>& reference);
+                   const std::optional<Eigen::VectorXd>& reference, bool with_error_estimate = false);
     // Opens an existing fpsolve file to append snapshots (resume). Rows beyond the last complete snapshot
     // (a killed writer's partial append) are dropped; `meta.config` replaces the stored config.
     struct Append {};

@@ -40,8 +40,8 @@ CellBlock CellBlock::whole(const Grid& g) {
 }
 
 std::vector<h5::Growable*> SnapshotLayout::all() {
-    return {&time, &density, &current, &d_time, &d_mass, &d_mean, &d_cov, &d_entropy, &d_free, &d_l1, &d_kl,
-            &d_outflux, &d_min};
+    return {&time,      &density, &current, &d_time, &d_mass,    &d_mean, &d_cov,
+            &d_entropy, &d_free,  &d_l1,    &d_kl,   &d_outflux, &d_min,  &d_error};
 }
 
 void SnapshotLayout::close() {
@@ -49,8 +49,10 @@ void SnapshotLayout::close() {
 }
 
 SnapshotLayout SnapshotLayout::create(hid_t file, const Grid& g, const FileMetadata& meta, bool with_current,
-                                      const Eigen::VectorXd* reference, const CellBlock& block, hid_t xfer) {
+                                      const Eigen::VectorXd* reference, const CellBlock& block, hid_t xfer,
+                                      bool with_error_estimate) {
     SnapshotLayout m;
+    m.with_error_estimate = with_error_estimate;
     m.dims = g.dims;
     m.with_current = with_current;
     m.with_reference = reference != nullptr;
@@ -89,6 +91,7 @@ SnapshotLayout SnapshotLayout::create(hid_t file, const Grid& g, const FileMetad
             m.d_kl = h5::Growable(diag, "kl_to_reference", {}, false);
         }
         if (m.with_outflux) m.d_outflux = h5::Growable(diag, "outflux", {}, false);
+        if (m.with_error_estimate) m.d_error = h5::Growable(diag, "error_estimate", {}, false);
     }
     if (reference) {
         h5::Handle ref = h5::create_group(file, "reference");
@@ -119,6 +122,8 @@ SnapshotLayout SnapshotLayout::open(hid_t file, const FileMetadata& meta) {
     }
     m.with_outflux = h5::exists(file, "/diagnostics/outflux");
     if (m.with_outflux) m.d_outflux = h5::Growable::open(file, "/diagnostics/outflux");
+    m.with_error_estimate = h5::exists(file, "/diagnostics/error_estimate");
+    if (m.with_error_estimate) m.d_error = h5::Growable::open(file, "/diagnostics/error_estimate");
     const hsize_t n = m.time.rows();  // /snapshots/time is appended last: n complete snapshots
     for (auto* g : m.all())
         if (g->valid()) g->truncate(n);
@@ -160,6 +165,7 @@ void SnapshotLayout::append(double t, const Eigen::VectorXd& p, const Eigen::Mat
         row(d_kl, &dg.kl_to_reference);
     }
     if (with_outflux) row(d_outflux, &dg.outflux);
+    if (with_error_estimate) row(d_error, &dg.error_estimate);
     row(time, &t);  // last: a reader that sees n times finds n densities
 }
 

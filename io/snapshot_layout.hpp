@@ -7,7 +7,8 @@
 //   /grid             dims, lower, upper, cells, boundary, variables; x, y, z (cell centres)
 //   /snapshots        time [n], density [n, cells...], current [n, cells..., d]
 //   /diagnostics      time, mass, mean [n,d], covariance [n,d,d], entropy, free_energy, min_density,
-//                     l1_to_reference, kl_to_reference (with a reference), outflux (with absorbing walls)
+//                     l1_to_reference, kl_to_reference (with a reference), outflux (with absorbing walls),
+//                     error_estimate (with grid.richardson)
 //   /reference        density [cells...]
 //
 // Under parallel HDF5 every call here is collective: all ranks call it with the same metadata.
@@ -29,15 +30,16 @@ struct CellBlock {
 
 struct SnapshotLayout {
     h5::Growable time, density, current;
-    h5::Growable d_time, d_mass, d_mean, d_cov, d_entropy, d_free, d_l1, d_kl, d_outflux, d_min;
-    bool with_current = false, with_reference = false, with_outflux = false;
+    h5::Growable d_time, d_mass, d_mean, d_cov, d_entropy, d_free, d_l1, d_kl, d_outflux, d_min, d_error;
+    bool with_current = false, with_reference = false, with_outflux = false, with_error_estimate = false;
     int dims = 1;
 
     // A new file: the root attributes (status "running"), /grid, the empty datasets of /snapshots and
     // /diagnostics, and, with a reference, /reference/density, of which this process writes `block`
     // (`reference` holds that block's values).
     static SnapshotLayout create(hid_t file, const Grid& g, const FileMetadata& meta, bool with_current,
-                                 const Eigen::VectorXd* reference, const CellBlock& block, hid_t xfer);
+                                 const Eigen::VectorXd* reference, const CellBlock& block, hid_t xfer,
+                                 bool with_error_estimate = false);
     // An existing file, to append to (resume): rows beyond the last complete snapshot (a killed writer's
     // partial append) are dropped, `meta` replaces the stored config and version, status is "running".
     static SnapshotLayout open(hid_t file, const FileMetadata& meta);

@@ -36,7 +36,7 @@ Diagnostics DiagnosticsCalculator::operator()(const State& p, double t) const {
         out.l1_to_reference = (p - q).cwiseAbs().sum() * v;
         double kl = 0.0;
         for (Index c = 0; c < p.size(); ++c)
-            if (p[c] > 0.0) kl += p[c] * std::log(p[c] / q[c]);
+            if (p[c] > 0.0 && q[c] > 0.0) kl += p[c] * std::log(p[c] / q[c]);
         out.kl_to_reference = kl * v;
         if (reference_->kind == "gibbs") out.free_energy = potential_.dot(p) * v - reference_->temperature * out.entropy;
     }

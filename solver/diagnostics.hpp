@@ -1,7 +1,7 @@
 // Per-snapshot diagnostics (DESIGN §4), as sums over cells of cell averages times the cell volume V:
 //   mass = sum p V,  mean = sum x p V / mass,  covariance = sum (x - mean)(x - mean)^T p V / mass,
 //   entropy = -sum p ln p V,  free_energy = sum (L + T ln p) p V   (Gibbs reference of temperature T only),
-//   l1_to_reference = sum |p - q| V,  kl_to_reference = sum p ln(p / q) V.
+//   l1_to_reference = sum |p - q| V,  kl_to_reference = sum p ln(p / q) V (over cells where p, q > 0).
 // Sums run in cell order, so results do not depend on threads.
 #pragma once
 #include <cmath>
@@ -24,6 +24,8 @@ struct Diagnostics {
     double kl_to_reference = std::numeric_limits<double>::quiet_NaN();
     double outflux = 0.0;   // rate of mass loss through absorbing walls
     double min_density = 0.0;
+    // grid.richardson: the plain second-order scheme's estimated L1 error (richardson.hpp)
+    double error_estimate = std::numeric_limits<double>::quiet_NaN();
 };
 
 class DiagnosticsCalculator {
