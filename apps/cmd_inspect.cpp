@@ -50,6 +50,7 @@ int inspect_command(const InspectOptions& o) {
                      {"final_l1_to_reference", num(last_or_nan(info.l1_to_reference))},
                      {"final_kl_to_reference", num(last_or_nan(info.kl_to_reference))},
                      {"min_density", num(info.min_density.empty() ? std::nan("") : min_density)},
+                     {"final_error_estimate", num(last_or_nan(info.error_estimate))},
                      {"positive", positive}};
     if (o.json) {
         std::printf("%s\n", j.dump(2).c_str());
@@ -71,7 +72,12 @@ int inspect_command(const InspectOptions& o) {
     if (!info.mass.empty())
         std::printf("  mass: final %.12f, largest change %.2e\n", info.mass.back(), mass_drift);
     if (!info.min_density.empty())
-        std::printf("  positivity: %s (smallest density %.3e)\n", positive ? "yes" : "NO", min_density);
+        std::printf("  positivity: %s (smallest density %.3e)%s\n", positive ? "yes" : "NO", min_density,
+                    !positive && !info.error_estimate.empty() ? "; grid.richardson's extrapolation need not be positive"
+                                                              : "");
+    if (!info.error_estimate.empty())
+        std::printf("  grid.richardson: fourth-order densities; the plain scheme's L1 error was about %.3e at the end\n",
+                    info.error_estimate.back());
     if (!info.l1_to_reference.empty())
         std::printf("  reference: final L1 %.3e, KL %.3e\n", info.l1_to_reference.back(),
                     last_or_nan(info.kl_to_reference));

@@ -12,7 +12,8 @@
 //      exceed a budget are skipped and say so)
 //   4. 2-D Ornstein–Uhlenbeck with correlated noise to t = 1 on 64^2, 128^2, 256^2: wall time and the L1
 //      error against the cell averages of the exact Gaussian (mean e^{-At} m0, covariance from
-//      C' = -AC - CA^T + D)
+//      C' = -AC - CA^T + D); rows "+R" add the grid.richardson extrapolation (the run on the grid of half the
+//      cells, then (4 p_h - I p_2h) / 3: richardson.hpp), with both runs in the wall time
 //   5. peak resident memory per cell of each phase (getrusage after resetting the high-water mark)
 //
 //   build/bin/bench_speed            the full run (about 10 minutes on 2 cores)
@@ -35,6 +36,7 @@
 #include "initial_density.hpp"
 #include "integrator.hpp"
 #include "reference.hpp"
+#include "richardson.hpp"
 #include "subnormals.hpp"
 
 #ifdef _OPENMP
@@ -378,6 +380,22 @@ int main(int argc, char** argv) {
                 std::printf("   %-8s %-9s %9.3f %10.2e %7zu %7zu %7zu %9.0f\n", (std::to_string(n) + "^2").c_str(),
                             name(which), wall, ou_error(c, ou, p, 1.0), r.steps, r.rhs_evaluations, r.factorisations,
                             peak_bytes() / static_cast<double>(op.grid().size()));
+                std::fflush(stdout);
+                if (which != Integrator::rkc && which != Integrator::expm) continue;
+                // grid.richardson: the same run on the grid of half the cells, then (4 p_h - I p_2h) / 3; the
+                // wall time is both runs and the extrapolation, as `fpsolve run` spends it.
+                Problem coarse = c.problem;
+                coarse.grid = coarsened(op.grid());
+                const FokkerPlanckOperator coarse_op(coarse);
+                const double t1 = now();
+                State pc = restrict_to(coarse.grid, initial_state(op.grid(), c.problem.initial));
+                const IntegrationReport rc = integrate(coarse_op, pc, ts, [](const State&, double) {});
+                const SpatialExtrapolation e = richardson_extrapolate(op.grid(), p, coarse.grid, pc);
+                const double wall_r = wall + now() - t1;
+                std::printf("   %-8s %-9s %9.3f %10.2e %7zu %7zu %7s %9s   (estimate of the plain error %.2e)\n",
+                            (std::to_string(n) + "^2").c_str(), (std::string(name(which)) + "+R").c_str(), wall_r,
+                            ou_error(c, ou, e.density, 1.0), r.steps + rc.steps,
+                            r.rhs_evaluations + rc.rhs_evaluations, "", "", e.error_estimate);
                 std::fflush(stdout);
             }
         }

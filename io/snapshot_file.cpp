@@ -200,6 +200,7 @@ SnapshotFileInfo read_snapshot_file(const std::string& path) {
         read_if("/diagnostics/kl_to_reference", info.kl_to_reference);
         read_if("/diagnostics/min_density", info.min_density);
         read_if("/diagnostics/free_energy", info.free_energy);
+        read_if("/diagnostics/error_estimate", info.error_estimate);
         if (info.has_stationary) {
             h5::Handle st(H5Gopen2(file, "stationary", H5P_DEFAULT), "open /stationary");
             for (const char* name : {"residual", "spectral_gap", "relaxation_time", "l1_to_reference",

@@ -73,6 +73,7 @@ struct SnapshotFileInfo {
     std::vector<double> times;
     bool has_reference = false, has_current = false, has_stationary = false;
     std::vector<double> mass, l1_to_reference, kl_to_reference, min_density, free_energy;
+    std::vector<double> error_estimate;        // written by runs with grid.richardson
     std::map<std::string, double> stationary;  // the numeric attributes of /stationary
 };
 

@@ -5,6 +5,7 @@ mass, the extrapolated reference as the fixed point, resume, and the keys' bad i
 
 Usage: test_richardson_cli.py FPSOLVE SOURCE_DIR   (run by ctest)
 """
+import json
 import math
 import os
 import subprocess
@@ -90,6 +91,10 @@ with tempfile.TemporaryDirectory() as tmp:
         ref = fr["reference/density"][:]
         check(abs(ref.sum() * h2 - 1) < 1e-12, "extrapolated reference has mass 1")
         check(np.abs(ref - fp["reference/density"][:]).sum() * h2 > 1e-6, "the reference is extrapolated too")
+
+    r = run("inspect", "--json", extra)
+    v = json.loads(r.stdout)["verdicts"] if r.returncode == 0 else {}
+    check(v.get("final_error_estimate") == float(est[-1]), "inspect --json reports the final error estimate")
 
     # The extrapolated reference is the run's fixed point.
     r = run("run", cfg, "-o", extra, "--force", "--quiet", "--set", "grid.richardson=true", "--set", "time.end=60")
