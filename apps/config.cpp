@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -452,7 +453,18 @@ Config parse_config(const std::string& text, const std::string& name, const std:
         r.finish();
     }
     if (c.richardson) {
-        (void)coarsened(pb.grid);
+        // The coarse run's snapshots wait in memory for the fine run, beside the fine run's own vectors.
+        const double need = static_cast<double>(coarsened(pb.grid).size()) * 8.0 *
+                                static_cast<double>(c.time.times.size()) +
+                            static_cast<double>(pb.grid.size()) * 8.0 * 16.0;
+        if (need > 0.8 * physical_memory_bytes()) {
+            char msg[240];
+            std::snprintf(msg, sizeof msg,
+                          "grid.richardson: the coarse run's %zu snapshots and the fine run need about %.3g GB, "
+                          "more than this machine's %.3g GB; ask for fewer snapshots or cells",
+                          c.time.times.size(), need / 1e9, physical_memory_bytes() / 1e9);
+            throw InputError(msg);
+        }
         if (pb.scheme == Scheme::upwind)
             throw InputError(
                 "grid.richardson: needs a second-order scheme; dynamics.scheme = \"upwind\" is first "

@@ -24,14 +24,12 @@ Boundary boundary_from_string(std::string_view name) {
                      "\", expected \"reflecting\", \"periodic\" or \"absorbing\"");
 }
 
-namespace {
 double physical_memory_bytes() {
     const long pages = sysconf(_SC_PHYS_PAGES);
     const long page = sysconf(_SC_PAGE_SIZE);
     if (pages <= 0 || page <= 0) return 1e12;
     return static_cast<double>(pages) * static_cast<double>(page);
 }
-}  // namespace
 
 void validate(const Grid& g) {
     if (g.dims < 1 || g.dims > 3)

@@ -83,4 +83,7 @@ struct Grid {
 // state fits in memory; throws InputError naming the key.
 void validate(const Grid& grid);
 
+// This machine's physical memory in bytes (1e12 when the system does not say).
+double physical_memory_bytes();
+
 }  // namespace fpsolve
