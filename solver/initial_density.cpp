@@ -40,13 +40,15 @@ Eigen::VectorXd initial_values(const Grid& g, const InitialDensity& init) {
     } else {
         throw InputError("initial: give one of density, gaussian or snapshot");
     }
-    // Densities read from a file may carry round-off below zero from the run that wrote them.
-    const double floor = init.values ? -1e-9 * p.cwiseAbs().maxCoeff() : 0.0;
+    // Densities read from a file may dip below zero a little: round-off, or the Richardson extrapolation
+    // (grid.richardson) of the run that wrote them. Such dips start the run at zero.
+    const double floor = init.values ? -1e-3 * p.cwiseAbs().maxCoeff() : 0.0;
     for (Index c = 0; c < p.size(); ++c) {
         if (!std::isfinite(p[c]))
             throw InputError(init.where + ": the initial density is not finite at cell " + std::to_string(c));
         if (p[c] < floor)
             throw InputError(init.where + ": the initial density is negative at cell " + std::to_string(c));
+        if (p[c] < 0.0) p[c] = 0.0;
     }
     return p;
 }

@@ -111,6 +111,21 @@ with tempfile.TemporaryDirectory() as tmp:
         e = np.abs(f["snapshots/density"][-1] - exact(f["grid/x"][:], f["grid/y"][:], 2.0)).sum() * h2
         check(e < 1e-4 and len(f["diagnostics/error_estimate"]) == 5, "resumed extrapolation L1 %.2e < 1e-4" % e)
 
+    # A file with the extrapolation's small negative values can start another run (initial.snapshot).
+    g = os.path.join(tmp, "g.h5")
+    r = run("run", os.path.join(sys.argv[2], "data", "scenarios", "gibbs-2d.toml"), "-o", g, "--quiet",
+            "--set", "grid.richardson=true", "--set", "time.end=0.5", "--set", "time.snapshots=2")
+    with h5py.File(g, "r") as f:
+        low = f["snapshots/density"][-1].min()
+    check(r.returncode == 0 and low < 0, "gibbs-2d extrapolated dips below zero (%.2e)" % low)
+    with open(os.path.join(sys.argv[2], "data", "scenarios", "gibbs-2d.toml")) as f:
+        text = "\n".join('snapshot = "%s"' % g if line.startswith("gaussian") else line for line in f.read().splitlines())
+    cont = os.path.join(tmp, "continue.toml")
+    with open(cont, "w") as f:
+        f.write(text)
+    r = run("run", cont, "-o", os.path.join(tmp, "g2.h5"), "--quiet", "--set", "time.end=0.5", "--set", "time.snapshots=2")
+    check(r.returncode == 0, "and starts another run from it: " + r.stderr.strip())
+
     # Bad input: exit 2, one line, no file.
     for what, args in [
         ("odd cells", ["--set", "grid.cells=[96, 95]"]),
