@@ -68,13 +68,17 @@ CoarseCompanion integrate_coarse(const Problem& fine, const State& fine_start, c
     const FokkerPlanckOperator op(cc.problem);
     State p = restrict_to(cc.problem.grid, fine_start);
     const TimeSettings ts = resolve(settings, op);
-    cc.report = integrate(
-        op, p, ts,
-        [&](const State& x, double t) {
-            check_state(x, t, cc.problem.grid.cell_volume());
-            cc.snapshots.push_back(x);
-        },
-        &stop_requested());
+    try {
+        cc.report = integrate(
+            op, p, ts,
+            [&](const State& x, double t) {
+                check_state(x, t, cc.problem.grid.cell_volume());
+                cc.snapshots.push_back(x);
+            },
+            &stop_requested());
+    } catch (const RunError& e) {
+        throw RunError("grid.richardson's coarse run (" + describe_grid(cc.problem.grid) + "): " + e.what());
+    }
     return cc;
 }
 
