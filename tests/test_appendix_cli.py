@@ -5,25 +5,15 @@ Usage (ctest): test_appendix_cli.py FPSOLVE SOURCE_DIR
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
+from checks import check, finish, fpsolve_runner
 
 fpsolve, source = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print("FAILED:", what)
-
-
-def run(*args):
-    return subprocess.run([fpsolve, *args], capture_output=True, text=True)
+run = fpsolve_runner(fpsolve)
 
 
 def bad_input(args, what, path=None):
@@ -134,5 +124,4 @@ snapshots = 3
     check(abs(face["error"]) < 0.02 * abs(j["scheme"]["formula_rate"]) + 1e-3, f"scheme flux at the file's face {face}")
     bad_input(["flux", "--file", out, "--snapshot", "7"], "snapshot out of range")
 
-print("all checks passed" if not failures else f"{len(failures)} failures")
-sys.exit(1 if failures else 0)
+finish()

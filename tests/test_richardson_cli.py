@@ -8,25 +8,15 @@ Usage: test_richardson_cli.py FPSOLVE SOURCE_DIR   (run by ctest)
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
+from checks import check, finish, fpsolve_runner
 
 fpsolve = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args):
-    return subprocess.run([fpsolve, *args], capture_output=True, text=True)
+run = fpsolve_runner(fpsolve)
 
 
 # 2-D OU: L = (x^2 + y^2)/2, D = 0.5 I, from N((1, -0.5), 0.1 I): mean m e^-t, variance 0.1 e^-2t + 0.25 (1 - e^-2t).
@@ -142,6 +132,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 2 and "grid.richardson" in r.stderr and not os.path.exists(out),
           "stationary refuses grid.richardson: " + r.stderr.strip())
 
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
+finish()

@@ -7,26 +7,16 @@ Usage: test_stationary.py FPSOLVE SOURCE_DIR   (run by ctest)
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
+from checks import check, finish, fpsolve_runner
 
 fpsolve, source = sys.argv[1], sys.argv[2]
 scen = os.path.join(source, "data", "scenarios")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args):
-    return subprocess.run([fpsolve, *args], capture_output=True, text=True)
+run = fpsolve_runner(fpsolve)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -113,5 +103,4 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("stationary", os.path.join(scen, "gibbs-2d.toml"), "-o", existing, "--quiet")
     check(r.returncode == 2 and os.path.getmtime(existing) == before, "existing file not clobbered without --force")
 
-print("%d failure(s)" % len(failures))
-sys.exit(1 if failures else 0)
+finish()
