@@ -34,7 +34,7 @@ int sample_command(const SampleOptions& o) {
     if (o.particles < 1) throw InputError("--particles: expected at least 1");
     if (!(std::isfinite(o.dt) && o.dt > 0.0)) throw InputError("--dt: expected a number > 0");
     if (o.threads < 0 || o.threads > 1024) throw InputError("--threads: expected 0 (all cores) to 1024");
-    Config c = load_run_config(o.config, o.out.set);
+    ParsedConfig c = load_run_config(o.config, o.out.set);
     refuse_richardson(c, "fpsolve sample");
     const std::string out = output_path(c, o.out);
     const Problem& pb = c.problem;

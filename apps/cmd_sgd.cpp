@@ -111,7 +111,7 @@ private:
 };
 
 // The config with [model] and [sgd]; [dynamics] and [initial] come from them, the snapshot times from sgd.steps.
-Config load_sgd_config(const std::string& path, const std::vector<std::string>& overrides) {
+ParsedConfig load_sgd_config(const std::string& path, const std::vector<std::string>& overrides) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such config file");
     toml::table root;
@@ -144,7 +144,7 @@ Config load_sgd_config(const std::string& path, const std::vector<std::string>& 
     with.insert_or_assign("dynamics", toml::table{{"potential", "0"}, {"noise", 1.0}});
     std::ostringstream os;
     os << with;
-    Config c = parse_config(os.str(), path, overrides, {"model", "sgd"});
+    ParsedConfig c = parse_config(os.str(), path, overrides, {"model", "sgd"});
     refuse_richardson(c, "fpsolve sgd");
     toml::table effective = toml::parse(c.text);
     effective.erase("dynamics");
@@ -155,7 +155,7 @@ Config load_sgd_config(const std::string& path, const std::vector<std::string>& 
     return c;
 }
 
-ModelOptions read_model(const Config& c, std::string& data_path) {
+ModelOptions read_model(const ParsedConfig& c, std::string& data_path) {
     const auto it = c.extra.find("model");
     if (it == c.extra.end()) throw InputError(c.path + ": the [model] table is missing");
     Keys k(it->second, "model");
@@ -196,7 +196,7 @@ ModelOptions read_model(const Config& c, std::string& data_path) {
     return m;
 }
 
-SgdSettings read_sgd(const Config& c) {
+SgdSettings read_sgd(const ParsedConfig& c) {
     const auto it = c.extra.find("sgd");
     if (it == c.extra.end()) throw InputError(c.path + ": the [sgd] table is missing");
     Keys k(it->second, "sgd");
@@ -282,7 +282,7 @@ void print_moments_row(const Compared& r) {
 std::vector<double> flat(const Matrix2& m) { return {m(0, 0), m(0, 1), m(1, 0), m(1, 1)}; }
 
 int sgd_command(const SgdCommandOptions& o) {
-    Config c = load_sgd_config(o.config, o.out.set);
+    ParsedConfig c = load_sgd_config(o.config, o.out.set);
     std::string data_path;
     const ModelOptions mo = read_model(c, data_path);
     SgdSettings s = read_sgd(c);

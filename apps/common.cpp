@@ -18,78 +18,36 @@ void add_output_options(CLI::App* sub, OutputOptions& o) {
     sub->add_flag("-q,--quiet", o.quiet, "No progress or summary on the terminal");
 }
 
-std::string output_path(const Config& c, const OutputOptions& o) {
-    const std::string path = o.output.empty() ? c.output_file : o.output;
-    if (path.empty()) throw InputError("no output file: give -o OUT.h5 or output.file");
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent, ec))
-        throw InputError(path + ": the folder " + parent.string() + " does not exist");
-    if (fs::exists(path, ec)) {
-        if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a file");
-        if (!o.force) throw InputError(path + ": exists; use --force to overwrite it or -o to write elsewhere");
-    }
-    return path;
-}
-
-Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& extra_tables, bool read_snapshot_values) {
-    Config c = load_config(path, overrides, extra_tables);
-    InitialDensity& init = c.problem.initial;
-    if (!init.snapshot_file.empty()) {
-        const SnapshotFileInfo info = read_snapshot_file(init.snapshot_file);
-        const Grid& g = c.problem.grid;
-        bool same = info.grid.dims == g.dims;
-        for (int a = 0; same && a < g.dims; ++a)
-            same = info.grid.cells[a] == g.cells[a] && std::abs(info.grid.lower[a] - g.lower[a]) <= 1e-12 * g.length(a) &&
-                   std::abs(info.grid.upper[a] - g.upper[a]) <= 1e-12 * g.length(a);
-        if (!same) throw InputError("initial.snapshot: " + init.snapshot_file + " is on a different grid than [grid]");
-        if (read_snapshot_values) init.values = read_snapshot(init.snapshot_file, -1);
+Config command_config(const std::string& path, const std::vector<std::string>& overrides) {
+    Config c = Config::from_file(path);
+    for (const auto& o : overrides) {
+        const auto eq = o.find('=');
+        if (eq == std::string::npos || eq == 0) throw InputError("--set " + o + ": expected key=value");
+        c.set(o.substr(0, eq), o.substr(eq + 1));
     }
     return c;
 }
 
-void refuse_richardson(const Config& config, const std::string& what) {
-    if (config.richardson)
-        throw InputError("grid.richardson: " + what +
-                         " does not extrapolate in space (only fpsolve run on one "
-                         "process does); remove the key or add --set grid.richardson=false");
+std::string output_path(const ParsedConfig& c, const OutputOptions& o) {
+    const std::string path = o.output.empty() ? c.output_file : o.output;
+    check_output_path(path, o.force);
+    return path;
 }
 
-Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides) {
-    const SnapshotFileInfo info = read_snapshot_file(path);
-    if (info.times.empty()) throw InputError(path + ": holds no snapshot to resume from");
-    Resume r;
-    r.config = parse_config(info.config, path + " (stored config)", overrides);
-    const Grid& g = r.config.problem.grid;
-    bool same = g.dims == info.grid.dims;
-    for (int a = 0; same && a < g.dims; ++a) same = g.cells[a] == info.grid.cells[a];
-    if (!same) throw InputError("--set: a resumed run keeps the grid of " + path);
-    r.start = info.times.back();
-    r.snapshots = info.times.size();
-    InitialDensity& init = r.config.problem.initial;
-    init = InitialDensity{};
-    init.where = path;
-    // Only the snapshot times after the last one written remain.
-    std::vector<double> rest{r.start};
-    for (double t : r.config.time.times)
-        if (t > r.start * (1 + 1e-12) + 1e-300) rest.push_back(t);
-    r.config.time.times = rest;
-    r.config.observe_first = false;
-    return r;
+std::string output_path(const Config& c, const OutputOptions& o) {
+    return o.output.empty() ? default_output_file(c.text(), c.name(), c.path(), c.overrides()) : o.output;
 }
 
-RunError run_failed(const std::exception& e, double reached, const std::string& out,
-                    const std::function<void(const std::string&)>& set_status) {
-    std::string why = e.what();
-    if (why.find("by t =") == std::string::npos) why += " (after t = " + std::to_string(reached) + ")";
-    try {
-        set_status("failed: " + why);
-    } catch (...) {
-        // The file keeps every snapshot appended before; only the status could not be set.
-    }
-    return RunError(why + "; " + out + " keeps the snapshots written before");
+ParsedConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides,
+                             const std::vector<std::string>& extra_tables, bool read_snapshot_values) {
+    ParsedConfig c = load_config(path, overrides, extra_tables);
+    attach_initial_snapshot(c, read_snapshot_values);
+    return c;
+}
+
+std::function<void(const std::string&)> warning_printer(bool quiet) {
+    if (quiet) return {};
+    return [](const std::string& what) { std::fprintf(stderr, "fpsolve: warning: %s\n", what.c_str()); };
 }
 
 namespace {

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "config.hpp"
+#include "fpsolve/fpsolve.hpp"
+#include "run_support.hpp"
 
 namespace fpsolve {
 
@@ -19,33 +21,22 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App* sub, OutputOptions& o);
 
+// The config of a command: CONFIG.toml with the --set overrides (InputError for a file that is missing or a
+// syntax error).
+Config command_config(const std::string& path, const std::vector<std::string>& overrides);
+
 // The file a command writes: -o, else output.file, else "<config stem>.h5". Throws InputError if it
 // exists and --force was not given, or if its folder does not exist.
+std::string output_path(const ParsedConfig& config, const OutputOptions& o);
 std::string output_path(const Config& config, const OutputOptions& o);
 
-// load_config + checking that [initial] snapshot's file is on the grid and, with `read_snapshot`, reading its
-// last snapshot (a decomposed run reads each rank's block itself).
-Config load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& extra_tables = {}, bool read_snapshot = true);
+// A command's checked config, read from `path` with its overrides (and initial.snapshot's values with
+// `read_snapshot`); `extra_tables` are the tables the command reads itself.
+ParsedConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides,
+                             const std::vector<std::string>& extra_tables = {}, bool read_snapshot = true);
 
-// Throws InputError if the config asks for grid.richardson, which only `fpsolve run` on one process does.
-void refuse_richardson(const Config& config, const std::string& what);
-
-// A resumed run (fpsolve run --resume FILE): the config stored in FILE with `overrides` (the grid must stay),
-// the snapshot times after its last one, and where it starts. The caller reads the last snapshot
-// (read_snapshot, or a block of it) as the initial state: the run continues it exactly.
-struct Resume {
-    Config config;
-    double start = 0.0;
-    std::size_t snapshots = 0;
-};
-Resume prepare_resume(const std::string& path, const std::vector<std::string>& overrides);
-
-// A run that stopped on error `e` after reaching t = `reached`: sets the file's status to "failed: <why>"
-// through `set_status` (best effort: the snapshots appended before stay readable either way) and returns
-// the error to throw.
-RunError run_failed(const std::exception& e, double reached, const std::string& out,
-                    const std::function<void(const std::string&)>& set_status);
+// "fpsolve: warning: <what>" on stderr unless --quiet.
+std::function<void(const std::string&)> warning_printer(bool quiet);
 
 // Set by SIGINT/SIGTERM (and SIGUSR1, which mpirun forwards to its ranks) once install_signal_handlers() ran.
 const std::atomic<bool>& stop_requested();

@@ -25,7 +25,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 void bench(const char* name, const std::string& toml, std::uint64_t n, int threads) {
-    const Config c = parse_config(toml, name, {});
+    const ParsedConfig c = parse_config(toml, name, {});
     const Problem& pb = c.problem;
     ParticleSettings ps;
     ps.particles = n;

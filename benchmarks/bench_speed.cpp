@@ -92,7 +92,7 @@ std::string cells_key(const std::vector<int>& n) {
 
 // A double well in d dimensions: L = sum_a (x_a^2 - 1)^2, noise 1.5 (so that the L1 distance to Gibbs falls
 // below 1e-6 by t ~ 30), a bump in the well at (1, ..., 1).
-Config double_well(const std::vector<int>& n) {
+ParsedConfig double_well(const std::vector<int>& n) {
     const std::size_t d = n.size();
     const char* vars[] = {"x", "y", "z"};
     std::string lower, upper, pot, bump, cells;
@@ -129,7 +129,7 @@ std::vector<OuCase> ou_cases() {
     return {textbook, rotating};
 }
 
-Config ornstein_uhlenbeck(const OuCase& ou, int n) {
+ParsedConfig ornstein_uhlenbeck(const OuCase& ou, int n) {
     const std::string toml = std::string(R"toml(
 [grid]
 lower = [-4.0, -4.0]
@@ -154,7 +154,7 @@ struct Outcome {
 };
 
 // Integrates with snapshots every 0.25 up to tmax and stops at the first with L1 to Gibbs < 1e-6.
-Outcome to_stationarity(const Config& c, Integrator which, double tmax, double explicit_budget, double rtol,
+Outcome to_stationarity(const ParsedConfig& c, Integrator which, double tmax, double explicit_budget, double rtol,
                         double atol) {
     Outcome o;
     const FokkerPlanckOperator op(c.problem);
@@ -189,7 +189,7 @@ Outcome to_stationarity(const Config& c, Integrator which, double tmax, double e
 }
 
 // L1 distance of p to the exact OU Gaussian at t = 1 (point values at the centres).
-double ou_error(const Config& c, const OuCase& ou, const State& p, double end) {
+double ou_error(const ParsedConfig& c, const OuCase& ou, const State& p, double end) {
     const Eigen::Matrix2d& a = ou.a;  // mu = -A x
     const Eigen::Matrix2d& d = ou.d;
     Eigen::Matrix2d cov;
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
     {
         const int n = rhs_n;
         reset_peak();
-        const Config c = double_well({n, n});
+        const ParsedConfig c = double_well({n, n});
         const FokkerPlanckOperator op(c.problem);
         State p = initial_state(op.grid(), c.problem.initial), dp(p.size());
         op(p, dp, 0.0);  // assembles the coefficients
@@ -307,7 +307,7 @@ int main(int argc, char** argv) {
     if (only_grid > 0) grids = {{only_grid, only_grid}};
     const double budget = quick ? 2e4 : 2e5;
     for (const auto& n : grids) {
-        const Config c = double_well(n);
+        const ParsedConfig c = double_well(n);
         std::string label;
         for (std::size_t a = 0; a < n.size(); ++a) {
             if (a) label += "x";
@@ -357,7 +357,7 @@ int main(int argc, char** argv) {
         std::printf("   %-8s %-9s %9s %10s %7s %7s %7s %9s\n", "grid", "stepper", "wall [s]", "L1 error", "steps", "rhs",
                     "LU", "B/cell");
         for (int n : quick ? std::vector<int>{32, 64} : std::vector<int>{64, 128, 256, 512}) {
-            const Config c = ornstein_uhlenbeck(ou, n);
+            const ParsedConfig c = ornstein_uhlenbeck(ou, n);
             for (Integrator which : {Integrator::dopri5, Integrator::rkc, Integrator::implicit, Integrator::expm}) {
                 if (n > 256 && which != Integrator::rkc && which != Integrator::expm) continue;  // 512^2: the cheap ones
                 reset_peak();
@@ -406,7 +406,7 @@ int main(int argc, char** argv) {
         std::printf("\n5. scale: double well with rkc to t = 1 (rtol 1e-6)\n");
         for (const auto& n : std::vector<std::vector<int>>{{2048, 2048}, {128, 128, 128}}) {
             reset_peak();
-            const Config c = double_well(n);
+            const ParsedConfig c = double_well(n);
             const FokkerPlanckOperator op(c.problem);
             State p = initial_state(op.grid(), c.problem.initial);
             TimeSettings ts;

@@ -26,7 +26,7 @@ void bench(int n) {
     const std::string toml = "[grid]\nlower = [-4.0, -4.0]\nupper = [4.0, 4.0]\ncells = [" + std::to_string(n) + ", " +
                              std::to_string(n) +
                              "]\n[dynamics]\npotential = \"0.5*x^2 + 0.6*x*y + 0.75*y^2\"\nnoise = [0.4, 1.6]\n";
-    const Config c = parse_config(toml, "bench", {});
+    const ParsedConfig c = parse_config(toml, "bench", {});
     const FokkerPlanckOperator op(c.problem);
     const Grid& g = c.problem.grid;
 

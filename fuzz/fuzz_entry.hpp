@@ -29,7 +29,7 @@ inline void run_one(const std::string& text) {
     } catch (const InputError&) {
     }
 
-    Config c = parse_config(text, "fuzz.toml", {});
+    ParsedConfig c = parse_config(text, "fuzz.toml", {});
     const Problem& pb = c.problem;
     if (pb.grid.size() > max_cells) return;
     const FokkerPlanckOperator op(pb);

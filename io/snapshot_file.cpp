@@ -209,6 +209,8 @@ SnapshotFileInfo read_snapshot_file(const std::string& path) {
                     const auto v = h5::read_double_attribute(st, name);
                     if (!v.empty()) info.stationary[name] = v.front();
                 }
+            for (const char* name : {"kind", "reference_kind"})
+                if (h5::has_attribute(st, name)) info.stationary_text[name] = h5::read_string_attribute(st, name);
         }
     } catch (const std::exception& e) {
         throw InputError(path + ": damaged fpsolve file (" + e.what() + ")");
@@ -247,6 +249,22 @@ Eigen::VectorXd read_snapshot_block(const std::string& path, long k, const std::
     h5::Handle file = open_fpsolve_file(path);
     const auto block = h5::read_block(file, "/snapshots/density", start, size);
     return Eigen::Map<const Eigen::VectorXd>(block.data(), static_cast<Eigen::Index>(block.size()));
+}
+
+std::map<std::string, ArrayData> read_arrays(const std::string& path, const std::vector<std::string>& names) {
+    h5::Handle file = open_fpsolve_file(path);
+    std::map<std::string, ArrayData> out;
+    try {
+        for (const auto& name : names) {
+            if (!h5::exists(file, name)) continue;
+            ArrayData& a = out[name];
+            for (const hsize_t n : h5::dataset_shape(file, name)) a.shape.push_back(static_cast<std::size_t>(n));
+            a.values = h5::read_dataset(file, name);
+        }
+    } catch (const std::exception& e) {
+        throw InputError(path + ": damaged fpsolve file (" + e.what() + ")");
+    }
+    return out;
 }
 
 }  // namespace fpsolve

@@ -75,6 +75,7 @@ struct SnapshotFileInfo {
     std::vector<double> mass, l1_to_reference, kl_to_reference, min_density, free_energy;
     std::vector<double> error_estimate;        // written by runs with grid.richardson
     std::map<std::string, double> stationary;  // the numeric attributes of /stationary
+    std::map<std::string, std::string> stationary_text;  // its string attributes (kind, reference_kind)
 };
 
 // Throws InputError if the file does not exist, is not HDF5, or is not an fpsolve file.
@@ -85,6 +86,14 @@ Eigen::VectorXd read_snapshot(const std::string& path, long k = -1);
 // of one rank of a decomposed run.
 Eigen::VectorXd read_snapshot_block(const std::string& path, long k, const std::vector<Index>& begin,
                                     const std::vector<Index>& count);
+
+// A dataset of doubles read whole, row-major, with its shape.
+struct ArrayData {
+    std::vector<std::size_t> shape;
+    std::vector<double> values;
+};
+// The datasets named in `names` ("/diagnostics/mass", ...) that the file holds; missing ones are left out.
+std::map<std::string, ArrayData> read_arrays(const std::string& path, const std::vector<std::string>& names);
 
 // Throws RunError when the file at `path` has no room for `bytes` more: the file-size limit (ulimit -f) or
 // the free space on its disk. HDF5 cannot recover from a write that runs out of space half-way, so the

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     const int cells = argc > 1 ? std::stoi(argv[1]) : 1024;
     const int reps = argc > 2 ? std::stoi(argv[2]) : 30;
     const std::string n = std::to_string(cells);
-    const Config c = parse_config("[grid]\nlower = [-4, -4]\nupper = [4, 4]\ncells = [" + n + ", " + n +
+    const ParsedConfig c = parse_config("[grid]\nlower = [-4, -4]\nupper = [4, 4]\ncells = [" + n + ", " + n +
                                       "]\n[dynamics]\ndrift = [\"-x\", \"-y\"]\nnoise = 0.5\n"
                                       "[initial]\ngaussian = { mean = [0, 0], covariance = [[0.5, 0], [0, 0.5]] }\n",
                                   "bench.toml", {});

@@ -212,7 +212,7 @@ std::vector<std::complex<double>> slowest_eigenvalues(DistributedGenerator& gen,
 
 }  // namespace
 
-StationaryResult solve_stationary(const DistributedOperator& op, const StationaryOptions& options) {
+SteadyState solve_stationary(const DistributedOperator& op, const SteadyStateOptions& options) {
     const Decomposition& dec = op.decomposition();
     const Grid& g = dec.global();
     if (op.time_dependent())
@@ -224,7 +224,7 @@ StationaryResult solve_stationary(const DistributedOperator& op, const Stationar
     const double volume = g.cell_volume();
 
     DistributedGenerator gen(op, !absorbing);
-    StationaryResult r;
+    SteadyState r;
     r.absorbing = absorbing;
     State density;  // owned
     if (!absorbing) {

@@ -25,6 +25,6 @@
 namespace fpsolve {
 
 // Collective. Throws InputError for a time-dependent problem, RunError when a solve fails (every rank alike).
-StationaryResult solve_stationary(const DistributedOperator& op, const StationaryOptions& options = {});
+SteadyState solve_stationary(const DistributedOperator& op, const SteadyStateOptions& options = {});
 
 }  // namespace fpsolve

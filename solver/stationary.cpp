@@ -189,7 +189,7 @@ std::pair<Eigen::VectorXd, double> FactorisedGenerator::quasi_stationary() const
     return {q / (q.sum() * volume_), lambda};
 }
 
-StationaryResult solve_stationary(const FokkerPlanckOperator& op, const StationaryOptions& options) {
+SteadyState solve_stationary(const FokkerPlanckOperator& op, const SteadyStateOptions& options) {
     const Grid& g = op.grid();
     if (op.time_dependent())
         throw InputError("dynamics: the drift, potential or noise depends on t; a steady state needs a "
@@ -197,7 +197,7 @@ StationaryResult solve_stationary(const FokkerPlanckOperator& op, const Stationa
     bool absorbing = false;
     for (int a = 0; a < g.dims; ++a) absorbing = absorbing || g.boundary[a] == Boundary::absorbing;
 
-    StationaryResult r;
+    SteadyState r;
     r.absorbing = absorbing;
     // Pin the grid's centre cell, or the minimum of the potential when there is one.
     Index hint = 0;

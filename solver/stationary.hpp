@@ -36,11 +36,11 @@
 
 namespace fpsolve {
 
-struct StationaryOptions {
+struct SteadyStateOptions {
     int eigenvalues = 6;  // slowest eigenvalues to compute (0: no spectrum)
 };
 
-struct StationaryResult {
+struct SteadyState {
     bool absorbing = false;          // true: `density` is the quasi-stationary density
     Eigen::VectorXd density;         // cell averages, sum(density) V = 1
     Eigen::MatrixXd current;         // N x dims, cell-centred, from the scheme's face fluxes
@@ -92,7 +92,7 @@ private:
 };
 
 // Everything `fpsolve stationary` reports. Throws InputError for a time-dependent problem.
-StationaryResult solve_stationary(const FokkerPlanckOperator& op, const StationaryOptions& options = {});
+SteadyState solve_stationary(const FokkerPlanckOperator& op, const SteadyStateOptions& options = {});
 
 // ||A p||_inf / (||A||_inf ||p||_inf): the normwise backward error of p as a null vector of A.
 double relative_residual(const Eigen::SparseMatrix<double>& a, const Eigen::VectorXd& p);

@@ -13,7 +13,7 @@
 
 namespace fpsolve::test {
 
-inline Config config_from(const std::string& toml, const std::vector<std::string>& overrides = {}) {
+inline ParsedConfig config_from(const std::string& toml, const std::vector<std::string>& overrides = {}) {
     return parse_config(toml, "test.toml", overrides);
 }
 

@@ -17,7 +17,7 @@ using namespace fpsolve::test;
 
 namespace {
 
-Config double_well_2d(int n, double noise, const std::string& initial) {
+ParsedConfig double_well_2d(int n, double noise, const std::string& initial) {
     return config_from(R"toml(
 [grid]
 lower = [-2.0, -2.0]
@@ -35,7 +35,7 @@ density = ")toml" + initial +
 }
 
 // A rotational drift: a probability current circulates, no detailed balance.
-Config rotating() {
+ParsedConfig rotating() {
     return config_from(R"toml(
 [grid]
 lower = [-3.0, -3.0]
@@ -50,7 +50,7 @@ density = "1"
 }
 
 // A potential that depends on t.
-Config driven_1d(int cells) {
+ParsedConfig driven_1d(int cells) {
     return config_from(R"toml(
 [grid]
 lower = [-3.0]
@@ -123,7 +123,7 @@ TEST_CASE("Chebyshev coefficients of the exponential are e^-z I_k(z), cut at the
 }
 
 TEST_CASE("detailed balance: a potential with noise s I has it, with the discrete Gibbs density as weight") {
-    const Config c = double_well_2d(24, 0.8, "1");
+    const ParsedConfig c = double_well_2d(24, 0.8, "1");
     const FokkerPlanckOperator op(c.problem);
     const DetailedBalance b = detailed_balance(op.matrix(0.0));
     REQUIRE(b.holds);
@@ -136,13 +136,13 @@ TEST_CASE("detailed balance: a potential with noise s I has it, with the discret
 
 TEST_CASE("detailed balance fails where a current circulates, and says where") {
     SECTION("rotational drift") {
-        const Config c = rotating();
+        const ParsedConfig c = rotating();
         const DetailedBalance b = detailed_balance(FokkerPlanckOperator(c.problem).matrix(0.0));
         CHECK_FALSE(b.holds);
         CHECK_THAT(b.why, Catch::Contains("circulates"));
     }
     SECTION("a tilted periodic ring: every coupling alone balances, the winding cycle does not") {
-        const Config c = config_from(R"toml(
+        const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [0.0]
 upper = [6.283185307179586]
@@ -167,7 +167,7 @@ density = "1"
 }
 
 TEST_CASE("expm: exp(t A) p equals the dense matrix exponential, keeps mass, and is exact in time") {
-    const Config c = double_well_2d(14, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.1)");
+    const ParsedConfig c = double_well_2d(14, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.1)");
     const FokkerPlanckOperator op(c.problem);
     const Eigen::MatrixXd a = Eigen::MatrixXd(op.matrix(0.0));
     const State p0 = initial_state(op.grid(), c.problem.initial);
@@ -189,7 +189,7 @@ TEST_CASE("expm: a density started where the Gibbs weight is tiny splits the ste
     // Per-axis learning rates that restore Gibbs (noise ∝ 1 / learning rate), uniform start: the x axis is
     // drift-dominated (rates in ratio up to e^14 across one face), the series' terms for the whole step grow
     // far beyond round-off, and the stepper shortens it.
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-2.5, -2.5]
 upper = [2.5, 2.5]
@@ -215,7 +215,7 @@ density = "1"
 }
 
 TEST_CASE("expm on a periodic torus (rows 0 and N-1 coupled) equals the dense matrix exponential") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [0.0, 0.0]
 upper = [6.283185307179586, 6.283185307179586]
@@ -236,7 +236,7 @@ density = "exp(-((x-1)^2 + (y-2)^2))"
 }
 
 TEST_CASE("expm agrees with a tight dopri5 run on a larger grid, to far below rkc's time error") {
-    const Config c = double_well_2d(48, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.05)");
+    const ParsedConfig c = double_well_2d(48, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.05)");
     const FokkerPlanckOperator op(c.problem);
     const State p0 = initial_state(op.grid(), c.problem.initial);
     const State reference = evolve(op, p0, 1.5, 1e-12, 1e-15);
@@ -248,15 +248,15 @@ TEST_CASE("expm refuses what it cannot do exactly: time-dependent or non-reversi
     TimeSettings ts;
     ts.times = {0.0, 1.0};
     ts.integrator = Integrator::expm;
-    const Config c = rotating();
+    const ParsedConfig c = rotating();
     CHECK_THROWS_AS(resolve(ts, FokkerPlanckOperator(c.problem)), InputError);
     CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(c.problem)), Catch::Contains("detailed balance"));
-    const Config driven = driven_1d(30);
+    const ParsedConfig driven = driven_1d(30);
     CHECK_THROWS_WITH(resolve(ts, FokkerPlanckOperator(driven.problem)), Catch::Contains("depend on t"));
 }
 
 TEST_CASE("auto takes expm when its series need fewer products than the explicit stepper's expected count") {
-    const Config c = double_well_2d(96, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.05)");
+    const ParsedConfig c = double_well_2d(96, 0.8, "exp(-((x-1)^2 + (y-1)^2) / 0.05)");
     const FokkerPlanckOperator op(c.problem);
     const double rho = op.spectral_radius_bound(0.0);
     TimeSettings ts;
@@ -289,8 +289,8 @@ TEST_CASE("auto takes expm when its series need fewer products than the explicit
 
     // Never for dynamics without detailed balance or depending on t.
     ts.times = {0.0, 20.0};
-    const Config r = rotating();
+    const ParsedConfig r = rotating();
     CHECK(resolve(ts, FokkerPlanckOperator(r.problem)).integrator != Integrator::expm);
-    const Config driven = driven_1d(200);
+    const ParsedConfig driven = driven_1d(200);
     CHECK(resolve(ts, FokkerPlanckOperator(driven.problem)).integrator != Integrator::expm);
 }

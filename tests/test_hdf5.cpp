@@ -9,7 +9,7 @@
 using namespace fpsolve;
 
 TEST_CASE("SnapshotWriter round trip: grid, snapshots, diagnostics, status") {
-    const Config c = test::config_from(R"toml(
+    const ParsedConfig c = test::config_from(R"toml(
 [grid]
 lower = [-1.0, 0.0]
 upper = [1.0, 3.0]

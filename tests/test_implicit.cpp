@@ -28,7 +28,7 @@ struct Sys {
 // of the scheme with eigenvalue lambda_m = -(2 s / h^2) sin^2(pi m h), so the semi-discrete solution at T is
 // 1 + a e^{lambda_m T} cos(2 pi m x_j) exactly: any remaining error is the stepper's.
 struct FourierMode {
-    Config config;
+    ParsedConfig config;
     FokkerPlanckOperator op;
     explicit FourierMode(int cells)
         : config(config_from(R"toml(
@@ -113,7 +113,7 @@ TEST_CASE("TR-BDF2 damps the stiffest modes in one step and keeps the mean") {
 // Mass is conserved to round-off by every stage (the columns of A sum to 0), and a step that would
 // push a density below -atol = -1e-13 is refused, so every snapshot stays above -1e-12.
 TEST_CASE("implicit and rkc keep mass to 1e-12 and densities above -1e-12 on a double well") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-2.5]
 upper = [2.5]
@@ -152,7 +152,7 @@ density = "exp(-(x - 1)^2 / 0.002)"
 // global error of order (steps) x rtol x |p|: the L1 distance must stay below 2e-5, and it must fall
 // when rtol falls by 100 (by about 100^(2/3) ~ 20 for an h^3 error estimate; asserted: by more than 5).
 TEST_CASE("implicit and rkc agree with dopri5 on a 2-D OU run, and their error follows rtol") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0, -3.0]
 upper = [3.0, 3.0]

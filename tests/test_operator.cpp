@@ -57,7 +57,7 @@ noise = 0.4
 [initial]
 density = "1 + 0.5*cos(2*x)*cos(2*y)"
 )toml";
-            const Config c = config_from(toml);
+            const ParsedConfig c = config_from(toml);
             const FokkerPlanckOperator op(c.problem);
             const Grid& g = c.problem.grid;
             const State p = evolve(op, initial_state(g, c.problem.initial), end);
@@ -82,7 +82,7 @@ TEST_CASE("Translation under constant drift: observed order of each scheme") {
         std::vector<double> err;
         std::vector<int> ns = {200, 400, 800};
         for (int n : ns) {
-            const Config c = config_from(R"toml(
+            const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [0.0]
 upper = [10.0]
@@ -140,7 +140,7 @@ TEST_CASE("Ornstein-Uhlenbeck mean and covariance in 2-D with correlated noise, 
     std::vector<double> err;
     std::vector<int> ns = {32, 64, 128};
     for (int n : ns) {
-        const Config c = config_from(R"toml(
+        const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-4.0, -4.0]
 upper = [4.0, 4.0]
@@ -224,7 +224,7 @@ noise = 0.8
     };
     for (const auto& cs : cases) {
         INFO(cs.name);
-        const Config c = config_from(cs.toml);
+        const ParsedConfig c = config_from(cs.toml);
         const auto ref = stationary_reference(c.problem);
         REQUIRE(ref);
         CHECK(ref->kind == "gibbs");
@@ -239,12 +239,12 @@ noise = 0.8
         CHECK(op.cell_current(ref->density, 0.0).cwiseAbs().maxCoeff() < 1e-12 * ref->density.maxCoeff());
     }
     // Per-axis rates: Gibbs at temperature eta'/2 with eta' = eta_i sigma_i^2 = 0.1.
-    const Config c = config_from(cases[3].toml);
+    const ParsedConfig c = config_from(cases[3].toml);
     CHECK(stationary_reference(c.problem)->temperature == Approx(0.05).epsilon(1e-12));
 }
 
 TEST_CASE("Relaxation to Gibbs: the long-time limit of a run") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-2.0]
 upper = [2.0]
@@ -268,7 +268,7 @@ TEST_CASE("Stationary density of each noise convention with state-dependent nois
         std::vector<double> err;
         std::vector<int> ns = {50, 100, 200};
         for (int n : ns) {
-            const Config c = config_from(R"toml(
+            const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0]
 upper = [3.0]
@@ -290,7 +290,7 @@ noise = "0.4 + 0.3*x^2 + 0.2*sin(x)"
     }
     // The three conventions give different densities: the test above can tell them apart.
     auto density = [](const char* conv) {
-        const Config c = config_from(R"toml(
+        const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0]
 upper = [3.0]
@@ -306,7 +306,7 @@ noise = "0.4 + 0.3*x^2"
 }
 
 TEST_CASE("Mass is conserved to 1e-12 with reflecting and periodic walls, correlated noise") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0, 0.0]
 upper = [3.0, 6.283185307179586]
@@ -332,7 +332,7 @@ density = "exp(-(x-1)^2)"
 // at any cell Peclet number, and for upwind; central loses it beyond |z| = 2.
 TEST_CASE("Positivity: non-negative off-diagonal coefficients at high Peclet numbers") {
     auto min_offdiag = [](Scheme s) {
-        const Config c = config_from(R"toml(
+        const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0, -3.0]
 upper = [3.0, 3.0]
@@ -362,7 +362,7 @@ TEST_CASE("Absorbing walls: decay rate of the first sine mode, second order; out
     std::vector<double> err;
     std::vector<int> ns = {20, 40, 80};
     for (int n : ns) {
-        const Config c = config_from(R"toml(
+        const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [0.0]
 upper = [1.0]
@@ -393,7 +393,7 @@ density = "sin(pi*x)"
 // 3-D Brownian motion: the covariance grows by s t I. For the discrete Laplacian the second moment of the
 // cell averages grows by exactly s t as well (it is exact on quadratics), so only the time error remains.
 TEST_CASE("3-D diffusion: covariance grows by s t I") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0, -3.5, -4.0]
 upper = [3.0, 3.5, 4.0]
@@ -418,7 +418,7 @@ gaussian = { mean = [0.1, -0.2, 0.3], covariance = [[0.05, 0.01, 0.0], [0.01, 0.
 // Time-dependent drift mu = v cos(t): the mean moves as v sin(t). With constant v and d the discrete mean
 // velocity is exactly v, so a stale coefficient cache would show at once.
 TEST_CASE("Time-dependent coefficients are re-evaluated: mean follows v sin t") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-6.0]
 upper = [6.0]
@@ -440,7 +440,7 @@ gaussian = { mean = [0.0], covariance = [[0.2]] }
 }
 
 TEST_CASE("Two temperatures: the product density is the fixed point when the potential separates") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-2.5, -3.0]
 upper = [2.5, 3.0]
@@ -457,7 +457,7 @@ noise = [0.8, 0.3]
     op(ref->density, dp, 0.0);
     CHECK(dp.cwiseAbs().maxCoeff() < 1e-12 * ref->density.maxCoeff() * op.matrix(0.0).diagonal().cwiseAbs().maxCoeff());
     // A coupled potential at two temperatures has no closed form (and a circulating current).
-    const Config coupled = config_from(R"toml(
+    const ParsedConfig coupled = config_from(R"toml(
 [grid]
 lower = [-2.5, -3.0]
 upper = [2.5, 3.0]

@@ -24,7 +24,7 @@ struct Comparison {
 };
 
 // The PDE (dopri5, tight tolerances) and the particles at the same times.
-Comparison compare(const Config& c, const std::vector<double>& times, std::uint64_t n, double dt, int threads = 2) {
+Comparison compare(const ParsedConfig& c, const std::vector<double>& times, std::uint64_t n, double dt, int threads = 2) {
     const Problem& pb = c.problem;
     FokkerPlanckOperator op(pb);
     const State p0 = initial_state(pb.grid, pb.initial);
@@ -90,7 +90,7 @@ TEST_CASE("The binomial L1 floor: exact small cases and the normal approximation
 }
 
 TEST_CASE("Particles are reproducible for a seed whatever the thread count") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0]
 upper = [3.0]
@@ -122,7 +122,7 @@ end = 0.2
 
 TEST_CASE("Brownian motion: histograms within the statistical floor, variance grows by s t") {
     // D = s = 0.8, start N(0, 0.1): variance 0.1 + s t (Euler–Maruyama is exact in law here). Walls at 5 sd.
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-4.0]
 upper = [4.0]
@@ -152,7 +152,7 @@ end = 1.0
 }
 
 TEST_CASE("Ornstein-Uhlenbeck: histograms within the floor, mean e^{-t} m0 and variance to 4 standard errors") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0]
 upper = [4.0]
@@ -182,7 +182,7 @@ end = 1.0
 }
 
 TEST_CASE("Double well: histograms within the statistical floor") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-2.2]
 upper = [2.2]
@@ -206,7 +206,7 @@ end = 1.0
 TEST_CASE("Each convention's particles reproduce its own stationary density, not the others'") {
     // mu = -x, D = 0.3 + 0.5 x^2: p ∝ D^(alpha - 3) (data/scenarios/multiplicative-*.toml); reflecting walls at ±3.
     std::vector<std::optional<Reference>> refs;
-    std::vector<Config> configs;
+    std::vector<ParsedConfig> configs;
     for (const char* conv : {"ito", "stratonovich", "isothermal"}) {
         configs.push_back(config_from(R"toml(
 [grid]
@@ -255,7 +255,7 @@ TEST_CASE("Absorbing walls: surviving fraction matches the PDE's mass within 4 s
     // Drift 0.5 towards the upper wall, D = 0.2, on [0, 1]. With dt = 0.01 a walk checked only at the steps would
     // over-survive by O(sqrt(dt)) (measured +0.016 at dt = 0.002 before the bridge test, 5 standard errors); the
     // Brownian-bridge test makes the bias O(dt).
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [0.0]
 upper = [1.0]

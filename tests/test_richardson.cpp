@@ -172,7 +172,7 @@ TEST_CASE("Richardson extrapolation: fourth order, and the estimate is the plain
         std::vector<double> plain, extrapolated, estimate;
         for (int n : k.cells) {
             const int dims = k.name.rfind("2-D", 0) == 0 ? 2 : 1;
-            const Config fc = config_from(with_cells(k.toml, dims, n));
+            const ParsedConfig fc = config_from(with_cells(k.toml, dims, n));
             const Grid& fine = fc.problem.grid;
             Problem coarse_problem = fc.problem;
             coarse_problem.grid = coarsened(fine);

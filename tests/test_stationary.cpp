@@ -14,8 +14,8 @@ namespace {
 
 constexpr double pi = std::numbers::pi;
 
-StationaryResult solve(const std::string& toml, int eigenvalues = 0, const std::vector<std::string>& set = {}) {
-    const Config c = config_from(toml, set);
+SteadyState solve(const std::string& toml, int eigenvalues = 0, const std::vector<std::string>& set = {}) {
+    const ParsedConfig c = config_from(toml, set);
     FokkerPlanckOperator op(c.problem);
     return solve_stationary(op, {eigenvalues});
 }
@@ -131,7 +131,7 @@ TEST_CASE("Gibbs: the steady state is exp(-2L/s) to round-off, with zero current
 potential = "(x^2 - 1)^2"
 noise = 0.6
 )toml";
-        const StationaryResult r = solve(toml);
+        const SteadyState r = solve(toml);
         const Grid g = config_from(toml).problem.grid;
         const auto q = boltzmann(g, [](const Point& x) { return 2.0 * std::pow(x[0] * x[0] - 1.0, 2) / 0.6; });
         CHECK(max_rel(r.density, q) <= 1e-10);
@@ -150,7 +150,7 @@ boundary = ["reflecting", "periodic"]
 potential = "(x^2 - 1)^2 + 0.8*cos(y) * (1 + 0.5*x) + 0.3*x*sin(y)"
 noise = 0.7
 )toml";
-        const StationaryResult r = solve(toml);
+        const SteadyState r = solve(toml);
         const Grid g = config_from(toml).problem.grid;
         const auto q = boltzmann(g, [](const Point& x) {
             return 2.0 * (std::pow(x[0] * x[0] - 1.0, 2) + 0.8 * std::cos(x[1]) * (1 + 0.5 * x[0]) + 0.3 * x[0] * std::sin(x[1])) / 0.7;
@@ -171,7 +171,7 @@ potential = "(x^2 - 1)^2 + (y - 0.5*x)^2 + 0.2*x*y^2"
 noise = [0.5, 2.0]
 learning_rate = [0.8, 0.2]
 )toml";
-    const StationaryResult r = solve(toml);
+    const SteadyState r = solve(toml);
     const Grid g = config_from(toml).problem.grid;
     REQUIRE(eta / s1 == Approx(0.8));
     REQUIRE(eta / s2 == Approx(0.2));
@@ -183,7 +183,7 @@ learning_rate = [0.8, 0.2]
     CHECK(r.max_abs_current <= 1e-12);
 
     // The same rates with equal rates instead (eta = 0.5 on both axes) is a two-temperature system: not Gibbs.
-    const StationaryResult wrong = solve(toml, 0, {"dynamics.learning_rate=0.5"});
+    const SteadyState wrong = solve(toml, 0, {"dynamics.learning_rate=0.5"});
     CHECK(wrong.max_abs_current > 1e-3);
 }
 
@@ -199,7 +199,7 @@ TEST_CASE("Two temperatures: product form when L separates; circulating current 
 potential = "(x^2 - 1)^2 + 0.5*y^2 + 0.3*y^3/3 "
 noise = [0.5, 1.5]
 )toml";
-        const StationaryResult r = solve(toml);
+        const SteadyState r = solve(toml);
         const Grid g = config_from(toml).problem.grid;
         const auto q = boltzmann(g, [](const Point& x) {
             return 2.0 * std::pow(x[0] * x[0] - 1.0, 2) / 0.5 + 2.0 * (0.5 * x[1] * x[1] + 0.1 * std::pow(x[1], 3)) / 1.5;
@@ -222,7 +222,7 @@ noise = [0.5, 1.5]
 potential = "0.5*x^2 + 0.6*x*y + 0.75*y^2"
 noise = [0.4, 1.6]
 )toml";
-            const StationaryResult r = solve(toml);
+            const SteadyState r = solve(toml);
             const Grid g = config_from(toml).problem.grid;
             double jmax = 0.0, emax = 0.0;
             const double norm = 1.0 / (2.0 * pi * std::sqrt(c.determinant()));
@@ -264,7 +264,7 @@ TEST_CASE("Rotational Ornstein-Uhlenbeck: stationary covariance solves the Lyapu
 drift = ["-(1.0*x - 1.5*y)", "-(2.0*x + 0.8*y)"]
 noise = [0.6, 0.3]
 )toml";
-        const StationaryResult r = solve(toml);
+        const SteadyState r = solve(toml);
         const Grid g = config_from(toml).problem.grid;
         err.push_back((covariance(g, r.density) - c).cwiseAbs().maxCoeff() / c.cwiseAbs().maxCoeff());
         current = r.max_abs_current;
@@ -289,7 +289,7 @@ TEST_CASE("Spectral gap of 1-D OU equals k, second order; Arnoldi and dense path
 drift = ["-1.5*x"]
 noise = 0.5
 )toml";
-        const StationaryResult r = solve(toml, 4);
+        const SteadyState r = solve(toml, 4);
         REQUIRE(r.eigenvalues.size() >= 4);
         CHECK(r.eigenvalues[0] == std::complex<double>(0.0, 0.0));
         // The second mode's error is O(h^2) too, with a larger constant (its eigenfunction varies faster).
@@ -315,7 +315,7 @@ TEST_CASE("Spectral gap of a rotational 2-D OU is the real part of the complex s
 drift = ["-(x - 2*y)", "-(2*x + y)"]
 noise = 0.5
 )toml";
-        const StationaryResult r = solve(toml, 4);
+        const SteadyState r = solve(toml, 4);
         REQUIRE(r.eigenvalues.size() >= 3);
         CHECK(r.eigenvalues[1].imag() == Approx(-r.eigenvalues[2].imag()).epsilon(1e-8));
         err_re.push_back(std::abs(r.spectral_gap - 1.0));
@@ -340,7 +340,7 @@ TEST_CASE("Mean first-passage time matches the exact 1-D integral, second order"
 potential = "(x^2 - 1)^2"
 noise = 0.5
 )toml";
-        const StationaryResult r = solve(toml, 0);
+        const SteadyState r = solve(toml, 0);
         const Grid g = config_from(toml).problem.grid;
         std::vector<double> xs;
         for (Index i = 0; i < n; i += n / 50) xs.push_back(g.centre(0, i));
@@ -380,7 +380,7 @@ TEST_CASE("Kramers escape rate from a double well, with the derived O(eps) corre
 [dynamics]
 potential = "(x^2 - 1)^2"
 )toml" + "noise = " + std::to_string(s) + "\n";
-        const StationaryResult r = solve(toml, 0);
+        const SteadyState r = solve(toml, 0);
         const Grid g = config_from(toml).problem.grid;
         const double kramers = std::sqrt(32.0) / (2 * pi) * std::exp(-1.0 / eps);
         const Index ia = static_cast<Index>((-1.0 - g.lower[0]) / g.spacing(0));  // the cell holding x = -1
@@ -401,7 +401,7 @@ TEST_CASE("Time-dependent problems are refused as bad input") {
 drift = ["-x * (1 + 0.5*sin(t))"]
 noise = 0.5
 )toml";
-    const Config c = config_from(toml);
+    const ParsedConfig c = config_from(toml);
     FokkerPlanckOperator op(c.problem);
     CHECK_THROWS_AS(solve_stationary(op), InputError);
 }

@@ -34,7 +34,7 @@ std::vector<State> snapshots_on(int threads, const FokkerPlanckOperator& op, con
 }  // namespace
 
 TEST_CASE("right-hand side is bitwise identical with 1 and 2 threads, correlated noise included") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0, -3.0]
 upper = [3.0, 3.0]
@@ -74,7 +74,7 @@ gaussian = { mean = [1.0, -0.5], covariance = [[0.3, 0.0], [0.0, 0.3]] }
 }
 
 TEST_CASE("rkc and dopri5 runs are bitwise identical with 1 and 2 threads (vector operations threaded too)") {
-    const Config c = config_from(R"toml(
+    const ParsedConfig c = config_from(R"toml(
 [grid]
 lower = [-3.0, -3.0]
 upper = [3.0, 3.0]
@@ -116,7 +116,7 @@ boundary = "periodic"
 [dynamics]
 potential = "cos(x) + 0.5*cos(y) + 0.3*sin(x + y)")toml";
     for (const std::string& setup : {reflecting, periodic}) {
-        const Config c = config_from(R"toml(
+        const ParsedConfig c = config_from(R"toml(
 [grid]
 cells = [256, 256]
 )toml" + setup + R"toml(

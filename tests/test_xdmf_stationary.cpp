@@ -44,7 +44,7 @@ TEST_CASE("xdmf_path replaces the extension") {
 }
 
 TEST_CASE("XDMF of a steady state, with and without snapshots") {
-    const Config c = test::config_from(R"toml(
+    const ParsedConfig c = test::config_from(R"toml(
 [grid]
 lower = [-1.0, 0.0]
 upper = [1.0, 3.0]

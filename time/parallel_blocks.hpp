@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "subnormals.hpp"
+
 namespace fpsolve {
 
 inline constexpr Eigen::Index block_size = 16384;
@@ -20,11 +22,18 @@ template <class F>
 void for_blocks(Eigen::Index n, F&& f) {
     const Eigen::Index blocks = (n + block_size - 1) / block_size;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= parallel_threshold)
+#pragma omp parallel if (n >= parallel_threshold)
 #endif
-    for (Eigen::Index b = 0; b < blocks; ++b) {
-        const Eigen::Index begin = b * block_size;
-        f(begin, std::min(block_size, n - begin));
+    {
+        // Per thread, as the operator: worker threads a library caller created before need not have it.
+        const SubnormalsAreZero ftz;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (Eigen::Index b = 0; b < blocks; ++b) {
+            const Eigen::Index begin = b * block_size;
+            f(begin, std::min(block_size, n - begin));
+        }
     }
 }
 

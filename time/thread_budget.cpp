@@ -111,4 +111,28 @@ void adapt_threads() {
     set_threads(threads_for(others, budget.cores));
 }
 
+FixedThreads::FixedThreads(int threads) {
+#ifdef _OPENMP
+    if (threads <= 0) return;
+    active_ = true;
+    budget_was_enabled_ = budget.enabled;
+    budget.enabled = false;
+    threads_ = omp_get_max_threads();
+    dynamic_ = omp_get_dynamic();
+    omp_set_dynamic(0);
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+}
+
+FixedThreads::~FixedThreads() {
+#ifdef _OPENMP
+    if (!active_) return;
+    omp_set_dynamic(dynamic_);
+    omp_set_num_threads(threads_);
+    budget.enabled = budget_was_enabled_;
+#endif
+}
+
 }  // namespace fpsolve

@@ -24,4 +24,18 @@ void adapt_threads();
 // The rule: `others` CPUs kept busy by other processes leave this many of `cores` (at least 1).
 int threads_for(double others, int cores);
 
+// For one scope (a library call with an explicit thread count): exactly `threads` OpenMP threads, the budget
+// paused; the previous settings come back on exit. threads <= 0 changes nothing.
+class FixedThreads {
+public:
+    explicit FixedThreads(int threads);
+    ~FixedThreads();
+    FixedThreads(const FixedThreads&) = delete;
+    FixedThreads& operator=(const FixedThreads&) = delete;
+
+private:
+    bool active_ = false, budget_was_enabled_ = false;
+    int threads_ = 1, dynamic_ = 0;
+};
+
 }  // namespace fpsolve

@@ -91,7 +91,7 @@ TEST_CASE("halo exchange fills every ghost with its global neighbour, corners in
     for (int forced = 0; forced < 2; ++forced) {
         const std::string toml = std::string("[grid]\nlower = [0, 0, 0]\nupper = [1, 1, 1]\ncells = [7, 6, 5]\nboundary = ") +
                                  bc + "\n[dynamics]\ndrift = [\"0\", \"0\", \"0\"]\nnoise = 1\n";
-        const Config c = parse_config(toml, "halo.toml", {});
+        const ParsedConfig c = parse_config(toml, "halo.toml", {});
         const Grid& g = c.problem.grid;
         // The chosen rank grid, then one that cuts as many axes as the rank count allows.
         std::array<int, 3> procs{0, 0, 0};
@@ -143,7 +143,7 @@ TEST_CASE("the reference density evaluated on each block alone is the serial one
          "[dynamics]\ndrift = [\"-x^3\"]\nnoise = \"0.3 + 0.1*x^2\"\n[initial]\ndensity = \"1\"\n"},
     };
     for (const Case& k : refs) {
-        const Config c = parse_config(k.toml, "case.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "case.toml", {});
         const Problem& pb = c.problem;
         const std::optional<Reference> serial = stationary_reference(pb);
         for (const auto& procs : factorisations(size, pb.grid)) {
@@ -170,7 +170,7 @@ TEST_CASE("the distributed operator equals the serial one to round-off, on every
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     for (const Case& k : cases()) {
-      const Config c = parse_config(k.toml, "case.toml", {});
+      const ParsedConfig c = parse_config(k.toml, "case.toml", {});
       const Problem& pb = c.problem;
       // Every factorisation of the rank count: with 4 ranks 2x2 (and 2x2x1, 2x1x2, ...) cuts two axes, whose
       // corners the cross-diffusion stencil reads.
@@ -252,7 +252,7 @@ TEST_CASE("the overlapped right-hand side (inner rows amid the halo exchange) is
          "[initial]\ndensity = \"exp(-x^2)\"\n"},
     };
     for (const Case& k : overlap_cases) {
-        const Config c = parse_config(k.toml, "overlap.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "overlap.toml", {});
         const Problem& pb = c.problem;
         REQUIRE(pb.time_dependent());
         const State p1 = initial_state(pb.grid, pb.initial);
@@ -321,7 +321,7 @@ TEST_CASE("distributed time integration takes the serial steps: snapshots agree 
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     for (const Case& k : cases()) {
-        const Config c = parse_config(k.toml, "case.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "case.toml", {});
         const Problem& pb = c.problem;
         for (const auto& procs : factorisations(size, pb.grid))
         for (const Integrator integ : {Integrator::dopri5, Integrator::cash_karp54, Integrator::rk4, Integrator::rkc}) {
@@ -361,7 +361,7 @@ TEST_CASE("distributed time integration takes the serial steps: snapshots agree 
 
 TEST_CASE("implicit TR-BDF2 with hypre's solves agrees with the serial TR-BDF2 (sparse LU) to the tolerance") {
     for (const Case& k : cases()) {
-        const Config c = parse_config(k.toml, "case.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "case.toml", {});
         const Problem& pb = c.problem;
         TimeSettings ts;
         ts.times = {0.0, 0.05, 0.1};
@@ -393,15 +393,15 @@ TEST_CASE("implicit TR-BDF2 with hypre's solves agrees with the serial TR-BDF2 (
 
 TEST_CASE("steady states, spectra and first-passage times with hypre agree with the serial sparse LU") {
     for (const Case& k : cases()) {
-        const Config c = parse_config(k.toml, "case.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "case.toml", {});
         const Problem& pb = c.problem;
-        StationaryOptions options;
+        SteadyStateOptions options;
         options.eigenvalues = 3;
         const FokkerPlanckOperator serial(pb);
-        const StationaryResult s = solve_stationary(serial, options);
+        const SteadyState s = solve_stationary(serial, options);
         const Decomposition dec(MPI_COMM_WORLD, pb.grid);
         const DistributedOperator op(dec, pb);
-        const StationaryResult d = solve_stationary(op, options);
+        const SteadyState d = solve_stationary(op, options);
         // The distributed result holds the owned cells; the scales are the whole grid's.
         Eigen::MatrixXd serial_current(dec.owned_size(), pb.grid.dims);
         for (int a = 0; a < pb.grid.dims; ++a) serial_current.col(a) = dec.slice(s.current.col(a));
@@ -453,7 +453,7 @@ TEST_CASE("expm under MPI: the serial exact exponential, to 1e-12, on every rank
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     for (const Case& k : reversible_cases()) {
-        const Config c = parse_config(k.toml, "case.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "case.toml", {});
         const Problem& pb = c.problem;
         TimeSettings ts;
         ts.times = {0.0, 0.05, 0.3};
@@ -494,7 +494,7 @@ TEST_CASE("expm under MPI is refused without detailed balance, also when only a 
     ts.times = {0.0, 1.0};
     ts.integrator = Integrator::expm;
     for (const Case& k : broken) {
-        const Config c = parse_config(k.toml, "case.toml", {});
+        const ParsedConfig c = parse_config(k.toml, "case.toml", {});
         for (const auto& procs : factorisations(size, c.problem.grid)) {
             const Decomposition dec(MPI_COMM_WORLD, c.problem.grid, procs);
             const DistributedOperator op(dec, c.problem);
@@ -510,7 +510,7 @@ TEST_CASE("expm under MPI is refused without detailed balance, also when only a 
 TEST_CASE("more ranks than cells along every useful factorisation is bad input") {
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    const Config c = parse_config("[grid]\nlower = [0]\nupper = [1]\ncells = [1]\n[dynamics]\ndrift = [\"0\"]\nnoise = 1\n",
+    const ParsedConfig c = parse_config("[grid]\nlower = [0]\nupper = [1]\ncells = [1]\n[dynamics]\ndrift = [\"0\"]\nnoise = 1\n",
                                   "tiny.toml", {});
     if (size > 1)
         CHECK_THROWS_AS(Decomposition(MPI_COMM_WORLD, c.problem.grid), InputError);

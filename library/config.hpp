@@ -11,7 +11,7 @@
 
 namespace fpsolve {
 
-struct Config {
+struct ParsedConfig {
     std::string path;               // the config file
     std::string text;               // the effective config (file + --set overrides), as TOML
     std::string title;
@@ -27,11 +27,21 @@ struct Config {
 
 // Reads `path`, applies the overrides ("key=value", TOML value syntax, dotted keys), and checks
 // everything. `extra_tables` are top-level tables the calling command accepts and reads itself.
-Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+ParsedConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
                    const std::vector<std::string>& extra_tables = {});
 
+// The TOML text with the overrides ("key=value", TOML value syntax, dotted keys) merged in; throws InputError
+// for a syntax error in either. `name` stands for the text in messages.
+toml::table effective_table(const std::string& text, const std::string& name,
+                            const std::vector<std::string>& overrides);
+
+// The file a command writes when none is given: output.file, else "<stem of config_path>.h5", else "".
+// Does not check the rest of the config (the command does).
+std::string default_output_file(const std::string& text, const std::string& name, const std::string& config_path,
+                                const std::vector<std::string>& overrides);
+
 // Same, from text (tests); `name` stands for the file in messages.
-Config parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides,
+ParsedConfig parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides,
                     const std::vector<std::string>& extra_tables = {});
 
 }  // namespace fpsolve

@@ -185,8 +185,8 @@ Grid read_grid(TableReader& r) {
 
 }  // namespace
 
-Config parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides,
-                    const std::vector<std::string>& extra_tables) {
+toml::table effective_table(const std::string& text, const std::string& name,
+                            const std::vector<std::string>& overrides) {
     toml::table root;
     try {
         root = toml::parse(std::string_view(text), std::string_view(name));
@@ -206,8 +206,21 @@ Config parse_config(const std::string& text, const std::string& name, const std:
                              " (the value is TOML: quote strings, e.g. --set dynamics.scheme='\"upwind\"')");
         }
     }
+    return root;
+}
 
-    Config c;
+std::string default_output_file(const std::string& text, const std::string& name, const std::string& config_path,
+                                const std::vector<std::string>& overrides) {
+    const toml::table root = effective_table(text, name, overrides);
+    if (auto file = root["output"]["file"].value<std::string>()) return *file;
+    return config_path.empty() ? "" : std::filesystem::path(config_path).stem().string() + ".h5";
+}
+
+ParsedConfig parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides,
+                    const std::vector<std::string>& extra_tables) {
+    toml::table root = effective_table(text, name, overrides);
+
+    ParsedConfig c;
     c.path = name;
     {
         std::ostringstream os;
@@ -473,7 +486,7 @@ Config parse_config(const std::string& text, const std::string& name, const std:
     return c;
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+ParsedConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
                    const std::vector<std::string>& extra_tables) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such config file");
@@ -481,7 +494,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
     if (!in) throw InputError(path + ": cannot read");
     std::ostringstream os;
     os << in.rdbuf();
-    Config c = parse_config(os.str(), path, overrides, extra_tables);
+    ParsedConfig c = parse_config(os.str(), path, overrides, extra_tables);
     if (c.output_file.empty()) c.output_file = std::filesystem::path(path).stem().string() + ".h5";
     return c;
 }
