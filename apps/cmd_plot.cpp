@@ -1,10 +1,12 @@
-// fpsolve plot: pictures of an fpsolve file, drawn by matplotlib in scripts/fpsolve_plot.py.
+// fpsolve plot: pictures of an fpsolve file, drawn by matplotlib in the Python module fpsolve.plot
+// (python/fpsolve/plot.py).
 //
 //   fpsolve plot dw.h5                          -> dw.png: densities over the Gibbs curve, diagnostics
 //   fpsolve plot dw.h5 --animate dw.gif         -> the evolution as an animated GIF
 //
-// This command checks that the file is an fpsolve file, finds the script and a Python 3 with h5py and
-// matplotlib, and runs it; the script owns the pictures, their options and their error messages.
+// This command checks that the file is an fpsolve file, finds the folder that holds the fpsolve package
+// and a Python 3 with h5py and matplotlib, and runs `python3 -m fpsolve.plot` with that folder first on
+// PYTHONPATH; the module owns the pictures, their options and their error messages.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -41,36 +44,66 @@ struct PlotOptions {
     bool quiet = false;
 };
 
-// The script, found in this order: $FPSOLVE_PLOT_SCRIPT; beside the executable (the build copies it
-// there); <prefix>/share/fpsolve/ of an installed binary; the source tree this binary was built from.
-std::string find_script() {
-    if (const char* env = std::getenv("FPSOLVE_PLOT_SCRIPT"); env && *env) {
-        if (!fs::is_regular_file(env)) throw InputError(std::string("FPSOLVE_PLOT_SCRIPT=") + env + ": no such file");
+// The folder that holds the fpsolve package (a candidate counts if <candidate>/fpsolve/plot.py exists),
+// in this order: $FPSOLVE_PYTHONPATH; <exe>/../python (the build tree: build/bin/fpsolve and
+// build/python/fpsolve); <exe>/../<FPSOLVE_PYTHON_SITE> and <exe>/../lib/python3{.11,}/dist-packages (an
+// installed prefix); the source tree this binary was built from (<source>/python).
+std::string find_package() {
+    const auto holds_package = [](const fs::path& dir) {
+        std::error_code ec;
+        return fs::is_regular_file(dir / "fpsolve" / "plot.py", ec);
+    };
+    if (const char* env = std::getenv("FPSOLVE_PYTHONPATH"); env && *env) {
+        if (!holds_package(env))
+            throw InputError(std::string("FPSOLVE_PYTHONPATH=") + env + ": no fpsolve/plot.py there");
         return env;
     }
     std::vector<fs::path> candidates;
+    const auto add = [&candidates](const fs::path& c) {
+        for (const auto& have : candidates)
+            if (have == c) return;
+        candidates.push_back(c);
+    };
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        candidates.push_back(exe.parent_path() / "fpsolve_plot.py");
-        candidates.push_back(exe.parent_path().parent_path() / "share" / "fpsolve" / "fpsolve_plot.py");
+        const fs::path prefix = exe.parent_path().parent_path();
+        add(prefix / "python");
+#ifdef FPSOLVE_PYTHON_SITE
+        if constexpr (sizeof(FPSOLVE_PYTHON_SITE) > 1) add(prefix / FPSOLVE_PYTHON_SITE);  // or absolute
+#endif
+        add(prefix / "lib" / "python3.11" / "dist-packages");
+        add(prefix / "lib" / "python3" / "dist-packages");
     }
 #ifdef FPSOLVE_SOURCE_DIR
-    candidates.push_back(fs::path(FPSOLVE_SOURCE_DIR) / "scripts" / "fpsolve_plot.py");
+    add(fs::path(FPSOLVE_SOURCE_DIR "/python"));
 #endif
     for (const auto& c : candidates)
-        if (fs::is_regular_file(c, ec)) return c.string();
+        if (holds_package(c)) return c.string();
     std::string tried;
     for (const auto& c : candidates) tried += (tried.empty() ? "" : ", ") + c.string();
-    throw RunError("cannot find fpsolve_plot.py (looked in " + tried + "); set FPSOLVE_PLOT_SCRIPT");
+    throw RunError("cannot find the Python module fpsolve.plot (no fpsolve/plot.py in " + tried +
+                   "); set FPSOLVE_PYTHONPATH to the folder that holds the fpsolve package");
 }
 
-// Runs argv[0] (a path) with `args`; stdout and stderr go to /dev/null when `silent`.
+// Runs argv[0] (a path) with `args`; stdout and stderr go to /dev/null when `silent`. `env` entries
+// ("NAME=value") replace or add to this process's environment in the child only.
 // Returns the exit code, or 128 + signal.
-int spawn_and_wait(const std::vector<std::string>& args, bool silent) {
+int spawn_and_wait(const std::vector<std::string>& args, bool silent,
+                   const std::vector<std::string>& env = {}) {
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+
+    std::vector<char*> envp;
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    for (char** e = environ; e && *e; ++e) {
+        bool replaced = false;
+        for (const auto& mine : env)
+            if (const auto eq = mine.find('='); std::strncmp(*e, mine.c_str(), eq + 1) == 0) replaced = true;
+        if (!replaced) envp.push_back(*e);
+    }
+    envp.push_back(nullptr);
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -95,7 +128,7 @@ int spawn_and_wait(const std::vector<std::string>& args, bool silent) {
     sigaction(SIGTERM, &ignore, &old_term);
 
     pid_t pid = 0;
-    const int err = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
+    const int err = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
     int status = 0;
     if (err == 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -142,7 +175,13 @@ std::string number(double v) {
 
 int plot_command(const PlotOptions& o) {
     read_snapshot_file(o.file);  // InputError (exit 2) for a missing, non-HDF5 or non-fpsolve file
-    std::vector<std::string> args{find_python(), find_script(), o.file};
+    const std::string python = find_python();
+    // The package folder goes first on PYTHONPATH (the child's only); PYTHONSAFEPATH (Python 3.11+, ignored
+    // before) keeps the working folder off sys.path, so a folder named fpsolve there cannot shadow it.
+    std::string pythonpath = "PYTHONPATH=" + find_package();
+    if (const char* old = std::getenv("PYTHONPATH"); old && *old) pythonpath += std::string(":") + old;
+    const std::vector<std::string> env{pythonpath, "PYTHONSAFEPATH=1"};
+    std::vector<std::string> args{python, "-m", "fpsolve.plot", o.file};
     if (!o.output.empty()) args.insert(args.end(), {"-o", o.output});
     if (o.has_snapshot) args.insert(args.end(), {"--snapshot", std::to_string(o.snapshot)});
     if (!o.times.empty()) {
@@ -154,12 +193,12 @@ int plot_command(const PlotOptions& o) {
     if (o.fps > 0) args.insert(args.end(), {"--fps", number(o.fps)});
     if (o.force) args.emplace_back("--force");
     if (o.quiet) args.emplace_back("--quiet");
-    // The script prints its own one-line "fpsolve: error: ..." and exits 2 (bad input) or 1.
-    const int code = spawn_and_wait(args, false);
+    // The module prints its own one-line "fpsolve: error: ..." and exits 2 (bad input) or 1.
+    const int code = spawn_and_wait(args, false, env);
     if (code == 0 || code == 1 || code == 2 || code == 130) return code;
-    if (code == 3) return 1;  // a Python module is missing; the script said which
-    if (code == 127) throw RunError("cannot run " + args[0]);
-    throw RunError(args[1] + " stopped with exit code " + std::to_string(code));
+    if (code == 3) return 1;  // a Python module is missing; the module said which
+    if (code == 127) throw RunError("cannot run " + python);
+    throw RunError(python + " -m fpsolve.plot stopped with exit code " + std::to_string(code));
 }
 
 }  // namespace
@@ -178,7 +217,8 @@ CommandEntry register_plot(CLI::App& app) {
     sub->add_flag("--force", o->force, "Overwrite existing pictures");
     sub->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
     sub->footer("Example: fpsolve plot dw.h5 -o dw.png --animate dw.gif\n"
-                "Runs scripts/fpsolve_plot.py (matplotlib) with /usr/bin/python3 or $FPSOLVE_PYTHON.");
+                "Runs python3 -m fpsolve.plot (matplotlib) with /usr/bin/python3 or $FPSOLVE_PYTHON;\n"
+                "the fpsolve package is found beside the build or install, or in $FPSOLVE_PYTHONPATH.");
     return {sub, [o, snap] {
                 o->has_snapshot = snap->count() > 0;
                 return plot_command(*o);
