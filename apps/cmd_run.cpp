@@ -67,6 +67,7 @@ int run_command(const RunCommandOptions& o) {
     const bool quiet = o.out.quiet || !prints();
     RunOptions options;
     options.keep_snapshots = false;  // the file holds them
+    options.keep_currents = false;
     options.interrupt = &stop_requested();
     options.on_warning = warning_printer(quiet);
     std::optional<Progress> progress;

@@ -24,6 +24,8 @@ else()
   install(EXPORT fpsolveTargets NAMESPACE fpsolve:: DESTINATION ${fpsolve_package_dir})
   # The dependencies' locations as this build found them, for find_dependency in the consumer.
   set(FPSOLVE_HDF5_ROOT "${HDF5_ROOT}")
+  set(FPSOLVE_HDF5_LIBRARIES "${HDF5_C_LIBRARIES}")
+  set(FPSOLVE_HDF5_INCLUDE_DIRS "${HDF5_C_INCLUDE_DIRS}")
   configure_package_config_file(cmake/fpsolveConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/fpsolveConfig.cmake
                                 INSTALL_DESTINATION ${fpsolve_package_dir})
   write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/fpsolveConfigVersion.cmake

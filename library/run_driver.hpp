@@ -87,14 +87,12 @@ void run_loop(const Operator& op, State& p, const TimeSettings& ts, const Parsed
         Diagnostics d = hooks.diagnose(density, t);
         if (hooks.extrapolate) d.error_estimate = estimate;
         std::optional<Eigen::MatrixXd> current;
-        if (c.output_current && (writer || options.keep_snapshots)) current = op.cell_current(density, t);
+        if (c.output_current && (writer || options.keep_currents)) current = op.cell_current(density, t);
         if (writer) writer->append(t, density, d, current ? &*current : nullptr);
         result.time.push_back(t);
         detail::append_diagnostics(result.diagnostics, d, g.dims);
-        if (options.keep_snapshots) {
-            result.density.push_back(density);
-            if (current) result.current.push_back(std::move(*current));
-        }
+        if (options.keep_snapshots) result.density.push_back(density);
+        if (current && options.keep_currents) result.current.push_back(std::move(*current));
         reached = t;
         // Every rank calls back (with its own cells) and all stop together if any callback says so.
         if (options.on_snapshot && !hooks.reduce.all(options.on_snapshot(t, density)))

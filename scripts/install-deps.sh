@@ -11,6 +11,8 @@ packages=(
   libeigen3-dev libboost-dev libhdf5-dev hdf5-tools catch2
   libtomlplusplus-dev libmuparser-dev libcli11-dev libspectra-dev nlohmann-json3-dev
   python3-h5py python3-matplotlib python3-numpy python3-pil
+  # the Python module fpsolve (pybind11, for /usr/bin/python3) and its pytest tests
+  pybind11-dev python3-pybind11 python3-dev python3-pytest
   # scripts/fuzz.sh (libFuzzer) and scripts/sanitize.sh with CXX=clang++: clang and its sanitizer runtimes
   # (already on the CI image; listed so a fresh machine gets them too)
   clang-14 libclang-rt-14-dev

@@ -65,7 +65,8 @@ struct RunOptions {
     std::string output;          // HDF5 file to write as `fpsolve run` does (DESIGN §4); empty: none
     bool force = false;          // overwrite `output` if it exists (else ConfigError, nothing written)
     int threads = 0;             // OpenMP threads for this run; 0: as the process is set up
-    bool keep_snapshots = true;  // false: RunResult::density (and current) stay empty (large runs to a file)
+    bool keep_snapshots = true;  // false: RunResult::density stays empty (large runs to a file)
+    bool keep_currents = true;   // false: RunResult::current stays empty (with output.current)
     SnapshotCallback on_snapshot;
     // Called once everything is checked (and the file created), before the first snapshot: the grid, the times
     // of the first and the last snapshot, and how many snapshots the run will record (e.g. for a progress bar).
