@@ -28,6 +28,20 @@ if cmake -S "$src/examples/consumer" -B consumer -DCMAKE_PREFIX_PATH="$work/pref
 else
     fail "the consumer project does not build: $(tail -5 consumer.txt)"
 fi
+# docs/cpp.md's project (its ```cmake block with project(relax) and its ```cpp program), as written there.
+mkdir -p docs-cpp
+awk '/^```cmake$/ {on = 1; next} /^```$/ {on = 0} on' "$src/docs/cpp.md" > docs-cpp/CMakeLists.txt
+awk '/^```cpp$/ {on = 1; next} /^```$/ {on = 0} on' "$src/docs/cpp.md" > docs-cpp/relax.cpp
+grep -q "project(relax" docs-cpp/CMakeLists.txt && grep -q "int main" docs-cpp/relax.cpp ||
+    fail "docs/cpp.md lost its example project"
+if cmake -S docs-cpp -B docs-cpp/build -DCMAKE_PREFIX_PATH="$work/prefix" > docs-cpp.txt 2>&1 &&
+    cmake --build docs-cpp/build >> docs-cpp.txt 2>&1; then
+    docs-cpp/build/relax > relax.txt 2>&1 || fail "docs/cpp.md's program: $(cat relax.txt)"
+    grep -q "^complete with" relax.txt || fail "docs/cpp.md's program printed: $(cat relax.txt)"
+else
+    fail "docs/cpp.md's project does not build: $(tail -5 docs-cpp.txt)"
+fi
+
 # A version the package does not satisfy is refused by find_package.
 mkdir -p old && cat > old/CMakeLists.txt <<'CMAKE'
 cmake_minimum_required(VERSION 3.20)
@@ -51,7 +65,7 @@ PY
     grep -q "python ok .*dist-packages" py.txt || fail "the package was not the installed one: $(cat py.txt)"
 fi
 
-# The installed binary runs and plots with the installed package (not the source tree's).
+# The installed binary runs and plots.
 "$work/prefix/bin/fpsolve" run "$src/data/scenarios/double-well.toml" -o dw.h5 --quiet --set 'grid.cells=[100]' \
     --set time.end=1 || fail "the installed binary's run"
 FPSOLVE_SOURCE= "$work/prefix/bin/fpsolve" plot dw.h5 -o dw.png --quiet || fail "the installed binary's plot"
