@@ -1,7 +1,7 @@
 // fpsolve: the Fokker–Planck equation of an SDE, solved on a finite-volume grid.
 //
 //   fpsolve run CONFIG.toml [-o OUT.h5] [--set key=value]... [--force] [--quiet]
-//   fpsolve stationary | flux | sample | sgd | plot | inspect ... (see README.md)
+//   fpsolve stationary | flux | sample | sgd | plot | inspect ... (see docs/usage.md)
 //
 // Exit codes: 0 success, 1 failure while running, 2 bad input, 130 interrupted.
 #include <CLI/CLI.hpp>
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
         "fpsolve: evolves the density p(x, t) of the SDE dX = mu dt + B dW under its Fokker-Planck equation\n"
         "dp/dt = -div(mu p - 1/2 D grad p), D = B B^T, on a finite-volume grid, and checks it against "
         "theory.\n"
-        "A run writes density snapshots and diagnostics to HDF5. See README.md for the config keys.",
+        "A run writes density snapshots and diagnostics to HDF5. Config keys: docs/usage.md; the library and Python module: docs/cpp.md, docs/python.md.",
         "fpsolve"};
     app.set_version_flag("--version", std::string("fpsolve ") + program_version);
     app.require_subcommand(1);
