@@ -15,10 +15,9 @@ written; a failure while running raises RuntimeError.
 import json
 import math
 import os
+import sys
 import threading
 import warnings
-
-import numpy as np
 
 try:
     from . import _core
@@ -40,7 +39,18 @@ class FpsolveWarning(UserWarning):
     """A warning of the engine (e.g. correlated noise that breaks the stencil's monotonicity)."""
 
 
+def _numpy():
+    """numpy, needed for every result; imported when first needed, so that `import fpsolve` works anywhere."""
+    try:
+        import numpy
+    except ImportError as e:
+        raise ImportError(f"fpsolve needs numpy, which {sys.executable} lacks: use /usr/bin/python3 "
+                          "(Debian's python3-numpy)") from e
+    return numpy
+
+
 def _need_core():
+    _numpy()
     if _core is None:
         raise ImportError(f"fpsolve was built without its compiled module ({_core_missing}); "
                           "install pybind11-dev and python3-dev and rebuild")
@@ -56,11 +66,16 @@ def version():
 
 def _toml_value(v, key):
     """A Python value as a TOML value (the text of `--set key=value`)."""
-    if isinstance(v, bool) or isinstance(v, np.bool_):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(v, np.generic):
+        v = v.item()
+    if np is not None and isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, int):
         return str(int(v))
-    if isinstance(v, (float, np.floating)):
+    if isinstance(v, float):
         v = float(v)
         if math.isnan(v):
             return "nan"
@@ -71,8 +86,6 @@ def _toml_value(v, key):
         return json.dumps(v)  # a TOML basic string: the same escapes
     if isinstance(v, os.PathLike):
         return json.dumps(os.fspath(v))
-    if isinstance(v, np.ndarray):
-        v = v.tolist()
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(e, key) for e in v) + "]"
     if isinstance(v, dict):
@@ -112,7 +125,10 @@ def _source(config, overrides):
 def _threads(threads):
     if threads is None:
         return 0
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(threads, np.integer):
+        threads = int(threads)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ConfigError(f"threads: expected a whole number of at least 1, got {threads!r}")
     return int(threads)
 
@@ -150,7 +166,7 @@ class Grid:
 
     @property
     def cell_volume(self):
-        return float(np.prod(self.spacing))
+        return math.prod(self.spacing)
 
     def __repr__(self):
         cells = "x".join(str(n) for n in self.cells)
@@ -221,7 +237,10 @@ def stationary(config, overrides=None, eigenvalues=None, output=None, threads=No
 
     eigenvalues: how many of the slowest eigenvalues to compute (None: [stationary] eigenvalues, default 6)."""
     path, items = _source(config, overrides)
-    if eigenvalues is not None and (isinstance(eigenvalues, bool) or not isinstance(eigenvalues, (int, np.integer))):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(eigenvalues, np.integer):
+        eigenvalues = int(eigenvalues)
+    if eigenvalues is not None and (isinstance(eigenvalues, bool) or not isinstance(eigenvalues, int)):
         raise ConfigError(f"eigenvalues: expected a whole number from 0 to 1000, got {eigenvalues!r}")
     s = _need_core().stationary(path, items, _output(output), bool(force), _threads(threads),
                                 None if eigenvalues is None else int(eigenvalues))

@@ -274,3 +274,18 @@ def test_plot_of_a_result(tmp_path):
     r = fpsolve.run(OU)
     fig = r.plot(tmp_path / "ou.png")
     assert fig is not None and (tmp_path / "ou.png").stat().st_size > 0
+
+
+def test_numpy_values_in_overrides_and_dicts():
+    a = fpsolve.run(OU, overrides={"grid.cells": np.array([80]), "time.end": np.float64(0.5)}, threads=np.int64(1))
+    b = fpsolve.run({**OU, "grid": {**OU["grid"], "cells": [80]}}, overrides={"time.end": 0.5})
+    assert a.density.shape == (5, 80) and np.array_equal(a.density, b.density)
+
+
+def test_import_needs_no_numpy():
+    # `import fpsolve` works in an interpreter without numpy (e.g. a pyenv python3 on PATH); using it says why not.
+    code = ("import sys; sys.modules['numpy'] = None; import fpsolve\n"
+            "try:\n    fpsolve.run({})\nexcept ImportError as e:\n    print('needs numpy' if 'numpy' in str(e) else e)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert p.returncode == 0 and p.stdout.strip() == "needs numpy", p.stderr
