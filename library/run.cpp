@@ -114,15 +114,7 @@ RunResult run_one_process(const ParsedConfig& c, const std::optional<Resume>& re
                           const RunOptions& options) {
     const Problem& pb = c.problem;
     const Grid& g = pb.grid;
-    RunResult result;
-    result.title = c.title;
-    result.config = c.text;
-    result.output = out;
-    result.grid = g;
-    if (resumed) {
-        result.resumed_at = resumed->start;
-        result.snapshots_before = resumed->snapshots;
-    }
+    RunResult result = result_header(c, out, resumed ? &*resumed : nullptr);
 
     FokkerPlanckOperator op(pb);
     auto reference = stationary_reference(pb);
@@ -200,14 +192,8 @@ RunResult resume(const std::string& path, const std::vector<std::string>& overri
 #endif
         Resume r = prepare_resume(path, overrides);
         if (r.config.time.times.size() < 2) {  // already at the last snapshot time: nothing to do
-            RunResult done;
+            RunResult done = result_header(r.config, path, &r);
             done.status = "complete";
-            done.output = path;
-            done.grid = r.config.problem.grid;
-            done.config = r.config.text;
-            done.title = r.config.title;
-            done.resumed_at = r.start;
-            done.snapshots_before = r.snapshots;
             return done;
         }
         const ParsedConfig c = r.config;

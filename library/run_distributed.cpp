@@ -129,18 +129,10 @@ RunResult run_distributed(const Config* config, const std::string& resume_path,
     });
     const Problem& pb = c.problem;
     const Grid& g = pb.grid;
-    RunResult result;
-    result.title = c.title;
-    result.config = c.text;
-    result.output = out;
-    result.grid = g;
-    if (resuming) {
-        result.resumed_at = resumed.start;
-        result.snapshots_before = resumed.snapshots;
-        if (c.time.times.size() < 2) {
-            result.status = "complete";
-            return result;
-        }
+    RunResult result = result_header(c, out, resuming ? &resumed : nullptr);
+    if (resuming && c.time.times.size() < 2) {
+        result.status = "complete";
+        return result;
     }
 
     const Decomposition dec(world, g);

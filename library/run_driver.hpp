@@ -33,6 +33,20 @@ struct RunHooks {
     bool writes_xdmf = true;  // this process writes the XDMF file beside the HDF5 one (rank 0)
 };
 
+// A run's result before its first snapshot: what the config, the output file and a resume say.
+inline RunResult result_header(const ParsedConfig& c, const std::string& out, const Resume* resumed) {
+    RunResult r;
+    r.title = c.title;
+    r.config = c.text;
+    r.output = out;
+    r.grid = c.problem.grid;
+    if (resumed) {
+        r.resumed_at = resumed->start;
+        r.snapshots_before = resumed->snapshots;
+    }
+    return r;
+}
+
 namespace detail {
 struct StoppedByCallback {};
 
