@@ -28,21 +28,8 @@ Config command_config(const std::string& path, const std::vector<std::string>& o
     return c;
 }
 
-std::string output_path(const ParsedConfig& c, const OutputOptions& o) {
-    const std::string path = o.output.empty() ? c.output_file : o.output;
-    check_output_path(path, o.force);
-    return path;
-}
-
 std::string output_path(const Config& c, const OutputOptions& o) {
     return o.output.empty() ? default_output_file(c.text(), c.name(), c.path(), c.overrides()) : o.output;
-}
-
-ParsedConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                             const std::vector<std::string>& extra_tables, bool read_snapshot_values) {
-    ParsedConfig c = load_config(path, overrides, extra_tables);
-    attach_initial_snapshot(c, read_snapshot_values);
-    return c;
 }
 
 std::function<void(const std::string&)> warning_printer(bool quiet) {

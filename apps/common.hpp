@@ -25,15 +25,9 @@ void add_output_options(CLI::App* sub, OutputOptions& o);
 // syntax error).
 Config command_config(const std::string& path, const std::vector<std::string>& overrides);
 
-// The file a command writes: -o, else output.file, else "<config stem>.h5". Throws InputError if it
-// exists and --force was not given, or if its folder does not exist.
-std::string output_path(const ParsedConfig& config, const OutputOptions& o);
+// The file a command writes: -o, else output.file, else "<config stem>.h5" (checked by the library: it must
+// not exist without --force, and its folder must).
 std::string output_path(const Config& config, const OutputOptions& o);
-
-// A command's checked config, read from `path` with its overrides (and initial.snapshot's values with
-// `read_snapshot`); `extra_tables` are the tables the command reads itself.
-ParsedConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides,
-                             const std::vector<std::string>& extra_tables = {}, bool read_snapshot = true);
 
 // "fpsolve: warning: <what>" on stderr unless --quiet.
 std::function<void(const std::string&)> warning_printer(bool quiet);
