@@ -70,29 +70,25 @@ int run_command(const RunCommandOptions& o) {
     options.keep_currents = false;
     options.interrupt = &stop_requested();
     options.on_warning = warning_printer(quiet);
-    std::optional<Progress> progress;
-    options.on_start = [&](const Grid&, double, double end, std::size_t) { progress.emplace(end, quiet); };
+    ProgressBar progress(quiet);
+    double end = 0.0;
+    options.on_start = [&](const Grid&, double, double last, std::size_t) { end = last; };
     options.on_snapshot = [&](double t, const Eigen::VectorXd&) {
-        if (progress) progress->update(t);
+        progress(t, end);
         return true;
     };
     install_signal_handlers();
 
     RunResult r;
-    try {
-        if (o.resume.empty()) {
-            const Config config = command_config(o.config, o.out.set);
-            options.output = output_path(config, o.out);
-            options.force = o.out.force;
-            r = run(config, options);
-        } else {
-            r = resume(o.resume, o.out.set, options);
-        }
-    } catch (...) {
-        if (progress) progress->done();
-        throw;
+    if (o.resume.empty()) {
+        const Config config = command_config(o.config, o.out.set);
+        options.output = output_path(config, o.out);
+        options.force = o.out.force;
+        r = run(config, options);
+    } else {
+        r = resume(o.resume, o.out.set, options);
     }
-    if (progress) progress->done();
+    progress.done();
 
     if (r.status == "interrupted") {
         if (r.time.empty() && r.output.empty())

@@ -5,7 +5,6 @@
 //
 // This file holds the options, the signal flag, the progress bar and the report; the comparison is the library's.
 #include <cstdio>
-#include <optional>
 
 #include "common.hpp"
 #include "particle_comparison.hpp"
@@ -50,21 +49,12 @@ int sample_command(const SampleOptions& o) {
     options.dt = o.dt;
     options.threads = o.threads;
     options.interrupt = &stop_requested();
-    std::optional<Progress> progress;
-    options.on_progress = [&](double t, double end) {
-        if (!progress) progress.emplace(end, o.out.quiet);
-        progress->update(t);
-    };
+    ProgressBar progress(o.out.quiet);
+    options.on_progress = progress.callback();
     install_signal_handlers();
 
-    ParticleComparisonResult r;
-    try {
-        r = compare_particles(options);
-    } catch (...) {
-        if (progress) progress->done();
-        throw;
-    }
-    if (progress) progress->done();
+    const ParticleComparisonResult r = compare_particles(options);
+    progress.done();
     if (r.status == "interrupted") {
         std::fprintf(stderr, "fpsolve: interrupted; %s holds the PDE snapshots written so far and no particles\n",
                      r.output.c_str());

@@ -9,7 +9,6 @@
 // This file holds the options, the signal flag, the progress bar and the report; the study is the library's.
 #include <cmath>
 #include <cstdio>
-#include <optional>
 
 #include "common.hpp"
 #include "sgd_study.hpp"
@@ -101,21 +100,12 @@ int sgd_command(const SgdCommandOptions& o) {
     options.sweep = o.sweep;
     options.interrupt = &stop_requested();
     options.on_warning = warning_printer(o.out.quiet);
-    std::optional<Progress> progress;
-    options.on_progress = [&](double t, double end) {
-        if (!progress) progress.emplace(end, o.out.quiet);
-        progress->update(t);
-    };
+    ProgressBar progress(o.out.quiet);
+    options.on_progress = progress.callback();
     install_signal_handlers();
 
-    SgdStudyResult r;
-    try {
-        r = sgd_study(options);
-    } catch (...) {
-        if (progress) progress->done();
-        throw;
-    }
-    if (progress) progress->done();
+    const SgdStudyResult r = sgd_study(options);
+    progress.done();
     if (r.status == "interrupted") {
         std::fprintf(stderr, "fpsolve: interrupted; %s holds the %zu snapshots written so far\n", r.output.c_str(),
                      r.evolution.size());

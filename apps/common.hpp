@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,30 @@ private:
     double end_;
     bool enabled_;
     bool drawn_ = false;
+};
+
+// The progress bar of one library call: bar(t, end) draws it (the first call starts it); done() erases it, and
+// so does the destructor when the call throws.
+class ProgressBar {
+public:
+    explicit ProgressBar(bool quiet) : quiet_(quiet) {}
+    ~ProgressBar() { done(); }
+    ProgressBar(const ProgressBar&) = delete;
+    ProgressBar& operator=(const ProgressBar&) = delete;
+    void operator()(double t, double end) {
+        if (!bar_) bar_.emplace(end, quiet_);
+        bar_->update(t);
+    }
+    std::function<void(double, double)> callback() {
+        return [this](double t, double end) { (*this)(t, end); };
+    }
+    void done() {
+        if (bar_) bar_->done();
+    }
+
+private:
+    bool quiet_;
+    std::optional<Progress> bar_;
 };
 
 struct CommandEntry {
