@@ -36,18 +36,25 @@ std::string title_of(const std::string& config, const std::string& path) {
     }
 }
 
+// What every result read from a file has: status, config, title, the file, the grid.
+template <class Result>
+Result from_file(const SnapshotFileInfo& info, const std::string& path) {
+    Result r;
+    r.status = info.status;
+    r.config = info.config;
+    r.title = title_of(info.config, path);
+    r.output = path;
+    r.grid = info.grid;
+    return r;
+}
+
 }  // namespace
 
 bool has_stationary(const std::string& path) { return read_snapshot_file(path).has_stationary; }
 
 RunResult load(const std::string& path) {
     const SnapshotFileInfo info = read_snapshot_file(path);
-    RunResult r;
-    r.status = info.status;
-    r.config = info.config;
-    r.title = title_of(info.config, path);
-    r.output = path;
-    r.grid = info.grid;
+    RunResult r = from_file<RunResult>(info, path);
     r.time = info.times;
     const std::size_t n = r.time.size();
     const int d = r.grid.dims;
@@ -93,12 +100,7 @@ StationaryResult load_stationary(const std::string& path) {
     const SnapshotFileInfo info = read_snapshot_file(path);
     if (!info.has_stationary)
         throw ConfigError(path + ": holds no steady state (/stationary: written by fpsolve stationary)");
-    StationaryResult r;
-    r.status = info.status;
-    r.config = info.config;
-    r.title = title_of(info.config, path);
-    r.output = path;
-    r.grid = info.grid;
+    StationaryResult r = from_file<StationaryResult>(info, path);
     const Eigen::Index cells = cells_of(r.grid);
     const auto arrays = read_arrays(path, {"/stationary/density", "/stationary/current", "/stationary/eigenvalues",
                                            "/stationary/mfpt", "/reference/density"});
