@@ -90,6 +90,7 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
 
     c.cross.clear();
     c.cross_ratio = 0.0;
+    c.row_reach = 1;
     for (int a = 0; a < d; ++a) {
         const std::size_t un = static_cast<std::size_t>(n);
         c.a[a].assign(un, 0.0);
@@ -113,12 +114,24 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
                     pr = i[a] + 1 < na ? pot[static_cast<std::size_t>(right)] : (*pb.potential)(xr, t);
                 const Point xf = shifted(xl, a, 0.5 * h);
                 const Matrix3 dm = diffusion_at(xf);
-                const auto fc = face_coefficients(pb.scheme, v_dist(a, xl, pl, pr, h), 0.5 * dm(a, a), h);
+                const double vd = v_dist(a, xl, pl, pr, h);
+                auto fc = face_coefficients(pb.scheme, vd, 0.5 * dm(a, a), h);
+                Cross cr{cell, right, a, {}, {}, 0};
+                const auto ir = g.unravel(right);
+                if (!(dm(a, a) > 0.0) && pb.scheme != Scheme::upwind) {
+                    // Transport only (face_flux.hpp): the upwind-biased third-order face value, which reads
+                    // one more cell upstream (through the wall's ghost rule at the first face).
+                    const auto t3 = transport_coefficients(vd / h);
+                    fc = {t3.a, t3.b};
+                    const Neighbour far = vd >= 0.0 ? step(g, i, a, -1) : step(g, ir, a, +1);
+                    cr.idx[0] = far.cell;
+                    cr.w[0] = t3.far * far.sign / h;
+                    cr.n = 1;
+                    if (a + 1 < d) c.row_reach = 2;
+                }
                 c.a[a][uc] = fc.a / h;
                 c.b[a][uc] = fc.b / h;
                 // Correlated noise: -1/2 D_ab d_b p at this face, along the monotone diagonal.
-                Cross cr{cell, right, a, {}, {}, 0};
-                const auto ir = g.unravel(right);
                 for (int b = 0; b < d; ++b) {
                     if (b == a || dm(a, b) == 0.0) continue;
                     const double hb = g.spacing(b);
@@ -172,7 +185,9 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
         }
     }
     if (!c.cross.empty() && n > std::numeric_limits<int>::max())
-        throw InputError("correlated noise on a grid of more than 2^31 cells is not supported: use fewer cells");
+        throw InputError(
+            "correlated noise or a transport-only axis on a grid of more than 2^31 cells is not supported: use fewer "
+            "cells");
     std::vector<Eigen::Triplet<double, int>> triplets;
     triplets.reserve(c.cross.size() * 16);
     for (const Cross& cr : c.cross)

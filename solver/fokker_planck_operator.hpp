@@ -49,6 +49,9 @@ public:
     void apply_row(Index row, const double* p, double t, double* out) const;
     Index rows() const;
     Index row_length() const;
+    // How many rows away apply_row reads at most: 1, or 2 when a strided axis has transport-only faces
+    // (their upwind-biased flux reads two cells upstream).
+    int row_reach(double t) const { return ensure(t).row_reach; }
 
     // The generator A(t) as a sparse matrix (column sums 0 without absorbing walls).
     Eigen::SparseMatrix<double> matrix(double t) const;
@@ -85,6 +88,7 @@ private:
         // hot loop reads each cell's row once, in parallel and in a fixed order (no scatter).
         Eigen::SparseMatrix<double, Eigen::RowMajor, int> cross_rows;
         double cross_ratio = 0.0;
+        int row_reach = 1;
         double t = 0.0;
         bool ready = false;
     };

@@ -173,7 +173,7 @@ private:
             bool swept = false;
             if constexpr (requires { sys.row_operator(std::size_t{2}); }) {
                 const FokkerPlanckOperator& op = *sys.row_operator(0);
-                if (!last_next && op.grid().dims == 2 && op.rows() >= 4) {
+                if (!last_next && op.grid().dims == 2 && op.rows() >= 4 && op.row_reach(t) == 1) {
                     std::array<double, depth> cs{c_next};
                     int levels = 1;
                     while (levels < depth && !last) cs[static_cast<std::size_t>(levels)] = coefficient(k + 1 + levels, last), ++levels;
