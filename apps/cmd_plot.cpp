@@ -3,6 +3,7 @@
 //
 //   fpsolve plot dw.h5                          -> dw.png: densities over the Gibbs curve, diagnostics
 //   fpsolve plot dw.h5 --animate dw.gif         -> the evolution as an animated GIF
+//   fpsolve plot ou4.h5 --slices                -> 3-D, 4-D: slices through the densest cell, not 2-D marginals
 //
 // This command checks that the file is an fpsolve file, finds the folder that holds the fpsolve package
 // and a Python 3 with h5py and matplotlib, and runs `python3 -m fpsolve.plot` with that folder first on
@@ -42,6 +43,7 @@ struct PlotOptions {
     double fps = 0.0;
     bool force = false;
     bool quiet = false;
+    bool slices = false;
 };
 
 // The folder that holds the fpsolve package (a candidate counts if <candidate>/fpsolve/plot.py exists),
@@ -191,6 +193,7 @@ int plot_command(const PlotOptions& o) {
     if (!o.animate.empty()) args.insert(args.end(), {"--animate", o.animate});
     if (!o.size.empty()) args.insert(args.end(), {"--size", o.size});
     if (o.fps > 0) args.insert(args.end(), {"--fps", number(o.fps)});
+    if (o.slices) args.emplace_back("--slices");
     if (o.force) args.emplace_back("--force");
     if (o.quiet) args.emplace_back("--quiet");
     // The module prints its own one-line "fpsolve: error: ..." and exits 2 (bad input) or 1.
@@ -214,6 +217,7 @@ CommandEntry register_plot(CLI::App& app) {
     sub->add_option("--animate", o->animate, "Also write the evolution as an animated GIF")->type_name("FILE.gif");
     sub->add_option("--size", o->size, "Picture size in pixels (default 1500x500)")->type_name("WxH");
     sub->add_option("--fps", o->fps, "Animation frames per second (default 8)")->check(CLI::PositiveNumber);
+    sub->add_flag("--slices", o->slices, "3-D and 4-D: slices through the densest cell instead of 2-D marginals");
     sub->add_flag("--force", o->force, "Overwrite existing pictures");
     sub->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
     sub->footer("Example: fpsolve plot dw.h5 -o dw.png --animate dw.gif\n"

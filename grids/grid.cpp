@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <sstream>
 #include <unistd.h>
 
 namespace fpsolve {
@@ -32,8 +33,11 @@ double physical_memory_bytes() {
 }
 
 void validate(const Grid& g) {
-    if (g.dims < 1 || g.dims > 3)
-        throw InputError("grid: got " + std::to_string(g.dims) + " axes, expected 1 to 3");
+    if (g.dims < 1 || g.dims > kMaxAxes) {
+        std::ostringstream msg;  // not operator+: g++ 12 warns falsely (-Wrestrict) on the concatenation
+        msg << "grid: got " << g.dims << " axes, expected 1 to " << kMaxAxes;
+        throw InputError(msg.str());
+    }
     std::set<std::string> names;
     double n = 1.0;
     for (int a = 0; a < g.dims; ++a) {

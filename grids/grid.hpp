@@ -1,9 +1,10 @@
-// Uniform Cartesian grid of 1 to 3 axes, cell-centred.
+// Uniform Cartesian grid of 1 to kMaxAxes = 4 axes, cell-centred.
 //
 //   h_a = (upper_a - lower_a) / n_a,   x_{a,i} = lower_a + (i + 1/2) h_a,   i = 0 .. n_a - 1
 //
 // Cells are stored row-major ("C order", the HDF5 layout): the last axis is contiguous, so
-// cell (i0, i1, i2) has linear index (i0 n1 + i1) n2 + i2. Boundaries are chosen per axis.
+// cell (i0, i1, i2) has linear index (i0 n1 + i1) n2 + i2. Boundaries are chosen per axis. Per-axis arrays hold
+// kMaxAxes entries; those beyond dims keep their defaults (bounds [0, 1], one cell, centre 0 in a Point).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -16,7 +17,9 @@
 namespace fpsolve {
 
 using Index = std::int64_t;
-using Point = std::array<double, 3>;
+// Four axes: the phase space (x, y, vx, vy) of a 2-D position (DESIGN §5).
+inline constexpr int kMaxAxes = 4;
+using Point = std::array<double, kMaxAxes>;
 
 enum class Boundary { reflecting, periodic, absorbing };
 
@@ -25,16 +28,17 @@ Boundary boundary_from_string(std::string_view name);  // throws InputError
 
 struct Grid {
     int dims = 1;
-    Point lower{0.0, 0.0, 0.0};
-    Point upper{1.0, 1.0, 1.0};
-    std::array<Index, 3> cells{1, 1, 1};
-    std::array<Boundary, 3> boundary{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
-    std::array<std::string, 3> variables{"x", "y", "z"};
+    Point lower{0.0, 0.0, 0.0, 0.0};
+    Point upper{1.0, 1.0, 1.0, 1.0};
+    std::array<Index, kMaxAxes> cells{1, 1, 1, 1};
+    std::array<Boundary, kMaxAxes> boundary{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting,
+                                            Boundary::reflecting};
+    std::array<std::string, kMaxAxes> variables{"x", "y", "z", "w"};
     // Set only for a block of a larger grid (a rank's part of a decomposed grid, parallel/): cell i here is cell
     // i + offset[a] of `whole`, and spacings and centres are computed in `whole`, so that they are bitwise those
     // of a run on the whole grid. lower/upper stay the block's own faces.
     std::shared_ptr<const Grid> whole;
-    std::array<Index, 3> offset{0, 0, 0};
+    std::array<Index, kMaxAxes> offset{0, 0, 0, 0};
 
     // The grid whose bounds and spacing define the positions: `whole` for a block, else this one.
     const Grid& frame() const { return whole ? *whole : *this; }
@@ -63,8 +67,8 @@ struct Grid {
         return v;
     }
     // Multi-index of a linear index.
-    std::array<Index, 3> unravel(Index c) const {
-        std::array<Index, 3> i{0, 0, 0};
+    std::array<Index, kMaxAxes> unravel(Index c) const {
+        std::array<Index, kMaxAxes> i{0, 0, 0, 0};
         for (int a = dims - 1; a >= 0; --a) {
             i[a] = c % cells[a];
             c /= cells[a];
@@ -73,7 +77,7 @@ struct Grid {
     }
     Point centre_of(Index c) const {
         const auto i = unravel(c);
-        Point x{0.0, 0.0, 0.0};
+        Point x{};
         for (int a = 0; a < dims; ++a) x[a] = centre(a, i[a]);
         return x;
     }

@@ -174,7 +174,7 @@ SnapshotFileInfo read_snapshot_file(const std::string& path) {
         h5::Handle grid(H5Gopen2(file, "grid", H5P_DEFAULT), "open /grid");
         Grid& g = info.grid;
         g.dims = static_cast<int>(h5::read_int_attribute(grid, "dims").at(0));
-        if (g.dims < 1 || g.dims > 3) throw RunError("/grid dims is not 1, 2 or 3");
+        if (g.dims < 1 || g.dims > kMaxAxes) throw RunError("/grid dims is not 1, 2, 3 or 4");
         const auto lo = h5::read_double_attribute(grid, "lower"),
                    hi = h5::read_double_attribute(grid, "upper");
         const auto cells = h5::read_int_attribute(grid, "cells");

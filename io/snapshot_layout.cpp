@@ -3,7 +3,8 @@
 namespace fpsolve {
 
 namespace {
-const char* axis_names[3] = {"x", "y", "z"};
+// /grid/x, y, z, w: fixed names of axes 0 to 3 (the user's names are in the `variables` attribute).
+const char* axis_names[kMaxAxes] = {"x", "y", "z", "w"};
 
 void write_grid(hid_t file, const Grid& g) {
     h5::Handle grid = h5::create_group(file, "grid");

@@ -4,7 +4,7 @@
 // the transfer list they write with, and which block of the cells a process writes.
 //
 //   /                 format, format_version, program_version, config, status
-//   /grid             dims, lower, upper, cells, boundary, variables; x, y, z (cell centres)
+//   /grid             dims, lower, upper, cells, boundary, variables; x, y, z, w (cell centres)
 //   /snapshots        time [n], density [n, cells...], current [n, cells..., d]
 //   /diagnostics      time, mass, mean [n,d], covariance [n,d,d], entropy, free_energy, min_density,
 //                     l1_to_reference, kl_to_reference (with a reference), outflux (with absorbing walls),

@@ -143,6 +143,11 @@ std::string xdmf_path(const std::string& h5path) {
 std::string write_xdmf(const std::string& h5path) {
     const SnapshotFileInfo info = read_snapshot_file(h5path);  // InputError if not an fpsolve file
     const Grid& g = info.grid;
+    if (g.dims > 3) {  // no XDMF topology for four axes (xdmf.hpp); an old companion would describe other data
+        std::error_code ec;
+        std::filesystem::remove(xdmf_path(h5path), ec);
+        return "";
+    }
     Layout L;
     L.dims = g.dims;
     L.h5name = std::filesystem::path(h5path).filename().string();
@@ -237,8 +242,7 @@ std::string write_xdmf(const std::string& h5path) {
 
 bool write_xdmf_or_warn(const std::string& h5path) noexcept {
     try {
-        write_xdmf(h5path);
-        return true;
+        return !write_xdmf(h5path).empty();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fpsolve: warning: no XDMF file for ParaView: %s\n", e.what());
     } catch (...) {

@@ -10,6 +10,9 @@
 // XDMF lists axes slowest first (Z, Y, X) and the HDF5 arrays are stored with axis 0 (x) slowest, so
 // the viewer's X axis is the file's last axis: in 2-D ParaView shows y along X and x along Y, in 3-D
 // z along X. A 1-D or 2-D grid is padded to 3-D with one cell along the missing leading axes.
+// A 4-D grid has no companion: XDMF's structured topologies (3DCoRectMesh and the like) stop at three axes, so
+// ParaView could show only a slice, which the file itself does not hold. Read 4-D files with h5py, fpsolve.load or
+// fpsolve plot (2-D marginals and slices).
 #pragma once
 #include <string>
 
@@ -19,12 +22,14 @@ namespace fpsolve {
 std::string xdmf_path(const std::string& h5path);
 
 // Reads the grid and snapshot count of the fpsolve file `h5path` and writes xdmf_path(h5path),
-// overwriting it (it is a companion of the HDF5 file). Returns the path written.
+// overwriting it (it is a companion of the HDF5 file). Returns the path written, or "" for a 4-D file, which gets
+// none (and loses a stale companion of an earlier file of that name).
 // Throws InputError if `h5path` is not an fpsolve file, RunError if the XDMF cannot be written.
 std::string write_xdmf(const std::string& h5path);
 
 // write_xdmf for the commands that end a run: a failure is a warning on stderr, not an error, since
-// the HDF5 file is complete without its companion. Returns whether the file was written.
+// the HDF5 file is complete without its companion. Returns whether the file was written (false, without a
+// warning, for a 4-D file).
 bool write_xdmf_or_warn(const std::string& h5path) noexcept;
 
 }  // namespace fpsolve

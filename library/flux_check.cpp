@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "config.hpp"
@@ -149,6 +150,11 @@ struct FileSnapshot {
 // The file's snapshot as the density (an interpolant, with the quadrature and differences it needs).
 FileSnapshot read_file_snapshot(const FluxCheckOptions& o, FluxSetup& s, FluxCheckResult& r) {
     const SnapshotFileInfo info = read_snapshot_file(o.file);
+    if (info.grid.dims > 3) {
+        std::ostringstream msg;  // not operator+: g++ 12 warns falsely (-Wrestrict) on the concatenation
+        msg << o.file << ": holds a " << info.grid.dims << "-D grid; fpsolve flux checks 1 to 3 dimensions";
+        throw InputError(msg.str());
+    }
     if (info.times.empty()) throw InputError(o.file + ": holds no snapshot");
     const long n = static_cast<long>(info.times.size());
     if (o.snapshot < -n || o.snapshot >= n)
@@ -208,7 +214,7 @@ void set_noise(const FluxCheckOptions& o, const FileSnapshot* file, FluxSetup& s
         s.diffusion = parse_noise(o.noise, d);
         check_diffusion(s.diffusion, d);
     } else if (file) {
-        s.diffusion = file->problem.diffusion(s.x, file->time);
+        s.diffusion = file->problem.diffusion(s.x, file->time).topLeftCorner<3, 3>();
     } else {
         s.diffusion = Matrix3::Zero();
         for (int a = 0; a < d; ++a) s.diffusion(a, a) = 1.0;
@@ -251,7 +257,7 @@ void set_expressions(const FluxCheckOptions& o, const FileSnapshot* file, FluxSe
         };
     } else if (file && !o.no_drift) {
         auto pb = std::make_shared<Problem>(file->problem);
-        s.drift = [pb, t = file->time](const Point& y) { return pb->drift_at(y, t); };
+        s.drift = [pb, t = file->time](const Point& y) -> Vector3 { return pb->drift_at(y, t).head<3>(); };
     }
 }
 

@@ -50,7 +50,7 @@ struct SchemeFlux {
 struct FluxCheckResult {
     std::string description;  // "p = <expression>" or "<file>, snapshot k (t = ...)"
     int dims = 1;
-    Point x{0.0, 0.0, 0.0};
+    Point x{};
     Vector3 normal = Vector3::Zero();
     Matrix3 diffusion = Matrix3::Zero();
     bool has_drift = false;
@@ -61,7 +61,7 @@ struct FluxCheckResult {
     Scheme scheme = Scheme::exponential;
     int axis = -1;  // the axis the plane is normal to; -1: none, and no scheme face flux
     bool from_file = false;  // the scheme's flux from the file's own cells, at `face`
-    Point face{0.0, 0.0, 0.0};  // where the scheme's flux is compared (x, or the file's face nearest to x)
+    Point face{};  // where the scheme's flux is compared (x, or the file's face nearest to x)
     double formula_rate = 0.0;   // n.mu p - 1/2 n^T D grad p per unit time, at `face`
     std::vector<SchemeFlux> scheme_rows;
 };

@@ -33,6 +33,11 @@
 
 namespace fpsolve {
 
+// The check works in 1 to 3 dimensions (its transverse quadrature has 24^(d-1) nodes), in 3-sized algebra: a
+// problem's kMaxAxes-sized D and drift enter through their leading 3 x 3 block (library/flux_check.cpp).
+using Vector3 = Eigen::Vector3d;
+using Matrix3 = Eigen::Matrix3d;
+
 // Phi(u), the standard normal distribution function.
 double normal_cdf(double u);
 
@@ -53,7 +58,7 @@ using DriftFn = std::function<Vector3(const Point&)>;
 struct FluxSetup {
     int dims = 1;
     DensityFn density;                    // p(x): any integrable function (its normalisation does not matter)
-    Point x{0.0, 0.0, 0.0};               // the point
+    Point x{};                            // the point
     Vector3 normal{1.0, 0.0, 0.0};        // unit normal of the plane (1-D: +1)
     Matrix3 diffusion = Matrix3::Identity();  // D (= sigma^2 in 1-D)
     DriftFn drift;                        // mu(x); empty: none

@@ -16,8 +16,8 @@ namespace fpsolve {
 struct Diagnostics {
     double time = 0.0;
     double mass = 0.0;
-    Vector3 mean = Vector3::Zero();
-    Matrix3 covariance = Matrix3::Zero();
+    AxisVector mean = AxisVector::Zero();
+    AxisMatrix covariance = AxisMatrix::Zero();
     double entropy = 0.0;
     double free_energy = std::numeric_limits<double>::quiet_NaN();
     double l1_to_reference = std::numeric_limits<double>::quiet_NaN();
@@ -38,7 +38,7 @@ private:
     const FokkerPlanckOperator& op_;
     std::optional<Reference> reference_;
     Eigen::VectorXd potential_;
-    std::array<Eigen::VectorXd, 3> coords_;
+    std::array<Eigen::VectorXd, kMaxAxes> coords_;
 };
 
 }  // namespace fpsolve

@@ -11,7 +11,7 @@ struct Expression::Impl {
     std::string text;
     std::vector<std::string> variables;
     Parameters parameters;
-    mutable std::array<double, 3> x{0.0, 0.0, 0.0};
+    mutable Point x{};
     mutable double t = 0.0;
     mu::Parser parser;
     bool uses_time = false;

@@ -21,22 +21,23 @@ Eigen::VectorXd cell_averages(const Grid& g, F&& f) {
     static constexpr double weight[3] = {5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0};
     const Index n = g.size();
     Eigen::VectorXd out(n);
-    const int q0 = 3, q1 = g.dims > 1 ? 3 : 1, q2 = g.dims > 2 ? 3 : 1;
+    int points = 1;  // 3^dims tensor points per cell
+    for (int a = 0; a < g.dims; ++a) points *= 3;
     for (Index c = 0; c < n; ++c) {
         const Point xc = g.centre_of(c);
         double sum = 0.0;
-        for (int i = 0; i < q0; ++i)
-            for (int j = 0; j < q1; ++j)
-                for (int k = 0; k < q2; ++k) {
-                    const int q[3] = {i, j, k};
-                    Point x = xc;
-                    double w = 1.0;
-                    for (int a = 0; a < g.dims; ++a) {
-                        x[a] += 0.5 * g.spacing(a) * node[q[a]];
-                        w *= weight[q[a]];
-                    }
-                    sum += w * f(x);
-                }
+        for (int m = 0; m < points; ++m) {
+            // point m has node q[a] on axis a, counted with the last axis fastest
+            int q[kMaxAxes] = {};
+            for (int a = g.dims - 1, r = m; a >= 0; --a, r /= 3) q[a] = r % 3;
+            Point x = xc;
+            double w = 1.0;
+            for (int a = 0; a < g.dims; ++a) {
+                x[a] += 0.5 * g.spacing(a) * node[q[a]];
+                w *= weight[q[a]];
+            }
+            sum += w * f(x);
+        }
         out[c] = sum;
     }
     return out;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 #include <thread>
+#include <type_traits>
 
 #include "counter_rng.hpp"
 
@@ -15,8 +16,16 @@ namespace {
 // Central-difference step, as problem.cpp takes it: cube root of epsilon, scaled to the grid.
 double fd_step(const Grid& g, int a) { return 6e-6 * std::max(1.0, std::abs(g.upper[a]) + std::abs(g.lower[a])); }
 
-Matrix3 noise_factor(const Matrix3& d) {  // symmetric square root B, B B^T = D
-    Eigen::SelfAdjointEigenSolver<Matrix3> es;
+// The Euler–Maruyama algebra in N x N: N = 3 for 1 to 3 axes (zero-padded, as it always was: closed-form 3x3
+// eigenvectors and the same bits), N = 4 for 4 axes (Eigen's iterative solver: computeDirect stops at 3x3).
+template <int N>
+using MatrixN = Eigen::Matrix<double, N, N>;
+template <int N>
+using VectorN = Eigen::Matrix<double, N, 1>;
+
+template <int N>
+MatrixN<N> noise_factor(const MatrixN<N>& d) {  // symmetric square root B, B B^T = D
+    Eigen::SelfAdjointEigenSolver<MatrixN<N>> es;
     es.computeDirect(d);
     return es.eigenvectors() * es.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() * es.eigenvectors().transpose();
 }
@@ -48,7 +57,8 @@ bool apply_walls(const Grid& g, Point& x) {
 // Whether the path between two positions inside the box touched an absorbing wall: for a Brownian bridge of
 // variance D_aa h per step, P(touch the wall at distance d0 then d1) = exp(-2 d0 d1 / (D_aa h)) (Gobet 2000).
 // Without this test a discrete-time walk misses excursions and over-survives by O(sqrt(h)); with it, O(h).
-bool crossed_between(const Grid& g, const Point& x0, const Point& x1, const Matrix3& dm, double h, double u) {
+template <int N>
+bool crossed_between(const Grid& g, const Point& x0, const Point& x1, const MatrixN<N>& dm, double h, double u) {
     double survive = 1.0;
     for (int a = 0; a < g.dims; ++a) {
         if (g.boundary[a] != Boundary::absorbing || !(dm(a, a) > 0.0)) continue;
@@ -70,8 +80,8 @@ Index cell_of(const Grid& g, const Point& x) {
 
 }  // namespace
 
-Vector3 ito_drift(const Problem& pb, const Point& x, double t) {
-    Vector3 mu = pb.drift_at(x, t);
+AxisVector ito_drift(const Problem& pb, const Point& x, double t) {
+    AxisVector mu = pb.drift_at(x, t);
     if (pb.convention == Convention::ito || !pb.noise_depends_on_space()) return mu;
     mu += pb.noise_induced_drift(x, t);
     for (int j = 0; j < pb.grid.dims; ++j) {
@@ -79,7 +89,7 @@ Vector3 ito_drift(const Problem& pb, const Point& x, double t) {
         Point xp = x, xm = x;
         xp[j] += h;
         xm[j] -= h;
-        const Matrix3 dd = (pb.diffusion(xp, t) - pb.diffusion(xm, t)) / (2.0 * h);
+        const AxisMatrix dd = (pb.diffusion(xp, t) - pb.diffusion(xm, t)) / (2.0 * h);
         for (int i = 0; i < pb.grid.dims; ++i) mu[i] += 0.5 * dd(i, j);
     }
     return mu;
@@ -103,8 +113,7 @@ std::vector<ParticleSnapshot> simulate_particles(const Problem& problem, const E
     if (!(total > 0.0)) throw InputError("particles: the initial density has zero mass");
 
     const bool constant_noise = !problem.noise_depends_on_space() && !problem.time_dependent();
-    const Matrix3 d_const = problem.diffusion({0.0, 0.0, 0.0}, times.front());
-    const Matrix3 b_const = noise_factor(d_const);
+    const AxisMatrix d_const = problem.diffusion(Point{}, times.front());
     bool absorbing = false;
     for (int a = 0; a < d; ++a) absorbing = absorbing || g.boundary[a] == Boundary::absorbing;
     const std::size_t nt = times.size();
@@ -117,9 +126,12 @@ std::vector<ParticleSnapshot> simulate_particles(const Problem& problem, const E
                                                    std::vector<std::uint64_t>(nt * static_cast<std::size_t>(cells), 0));
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
     std::vector<Problem> problems(static_cast<std::size_t>(threads), problem);  // expressions are not thread-safe
-    auto work = [&](int w) {
+    auto work = [&](int w, auto size) {
+        constexpr int N = decltype(size)::value;
         try {
             const Problem& pb = problems[static_cast<std::size_t>(w)];
+            const MatrixN<N> dn_const = d_const.topLeftCorner<N, N>();
+            const MatrixN<N> b_const = noise_factor<N>(dn_const);
             std::uint64_t* cnt = counts[static_cast<std::size_t>(w)].data();
             const std::uint64_t n = st.particles, nw = static_cast<std::uint64_t>(threads);
             const std::uint64_t begin = n * static_cast<std::uint64_t>(w) / nw, end = n * (static_cast<std::uint64_t>(w) + 1) / nw;
@@ -141,15 +153,16 @@ std::vector<ParticleSnapshot> simulate_particles(const Problem& problem, const E
                     const double sq = std::sqrt(h);
                     for (std::size_t s = 0; s < substeps[k]; ++s) {
                         const double t = times[k - 1] + static_cast<double>(s) * h;
-                        const Vector3 mu = ito_drift(pb, x, t);
-                        const Matrix3 dm = constant_noise ? d_const : pb.diffusion(x, t);
-                        const Matrix3 b = constant_noise ? b_const : noise_factor(dm);
-                        Vector3 eta = Vector3::Zero();
+                        const VectorN<N> mu = ito_drift(pb, x, t).template head<N>();
+                        const MatrixN<N> dm =
+                            constant_noise ? dn_const : MatrixN<N>(pb.diffusion(x, t).template topLeftCorner<N, N>());
+                        const MatrixN<N> b = constant_noise ? b_const : noise_factor<N>(dm);
+                        VectorN<N> eta = VectorN<N>::Zero();
                         for (int a = 0; a < d; ++a) eta[a] = rng.normal(j++);
-                        const Vector3 dx = mu * h + sq * (b * eta);
+                        const VectorN<N> dx = mu * h + sq * (b * eta);
                         const Point x0 = x;
                         for (int a = 0; a < d; ++a) x[a] += dx[a];
-                        if (!(std::isfinite(x[0]) && std::isfinite(x[1]) && std::isfinite(x[2])))
+                        if (!std::all_of(x.begin(), x.end(), [](double v) { return std::isfinite(v); }))
                             throw RunError("particles: a position became non-finite at t = " + std::to_string(t) +
                                            "; use a smaller --dt");
                         if (!apply_walls(g, x) || (absorbing && crossed_between(g, x0, x, dm, h, rng.uniform(bridge++)))) {
@@ -164,11 +177,17 @@ std::vector<ParticleSnapshot> simulate_particles(const Problem& problem, const E
             errors[static_cast<std::size_t>(w)] = std::current_exception();
         }
     };
+    auto run = [&](int w) {
+        if (d < kMaxAxes)
+            work(w, std::integral_constant<int, 3>{});
+        else
+            work(w, std::integral_constant<int, kMaxAxes>{});
+    };
     if (threads == 1) {
-        work(0);
+        run(0);
     } else {
         std::vector<std::thread> pool;
-        for (int w = 0; w < threads; ++w) pool.emplace_back(work, w);
+        for (int w = 0; w < threads; ++w) pool.emplace_back(run, w);
         for (auto& th : pool) th.join();
     }
     for (const auto& e : errors)

@@ -43,7 +43,7 @@ struct ParticleSnapshot {
 };
 
 // The Ito drift mu + noise_induced_drift + 1/2 div D of the problem at x (div D by central differences).
-Vector3 ito_drift(const Problem& problem, const Point& x, double t);
+AxisVector ito_drift(const Problem& problem, const Point& x, double t);
 
 // Simulates N particles started from the cell averages p0 (a cell drawn with probability p0_c V, then a uniform
 // point in it) and histograms them at `times` (increasing, times[0] the start). Returns nothing if `stop` was

@@ -45,7 +45,7 @@ HalfWeights half_weights(int shift) {
 }
 
 // Doubles axis `a` of the row-major array `in` of shape `shape`; shape[a] is updated.
-State prolong_axis(const State& in, std::array<Index, 3>& shape, int dims, int a, bool periodic) {
+State prolong_axis(const State& in, std::array<Index, kMaxAxes>& shape, int dims, int a, bool periodic) {
     Index outer = 1, inner = 1;
     for (int b = 0; b < a; ++b) outer *= shape[b];
     for (int b = a + 1; b < dims; ++b) inner *= shape[b];
@@ -82,7 +82,7 @@ State prolong_axis(const State& in, std::array<Index, 3>& shape, int dims, int a
 Grid coarsened(const Grid& fine) {
     Grid c = fine;
     c.whole = nullptr;
-    c.offset = {0, 0, 0};
+    c.offset = {};
     for (int a = 0; a < fine.dims; ++a) {
         if (fine.cells[a] % 2 != 0 || fine.cells[a] < 2 * min_coarse_cells)
             throw InputError("grid.richardson: needs an even number of at least " +
@@ -107,7 +107,7 @@ State restrict_to(const Grid& coarse, const State& fine) {
 }
 
 State prolong(const Grid& coarse, const State& coarse_density) {
-    std::array<Index, 3> shape = coarse.cells;
+    std::array<Index, kMaxAxes> shape = coarse.cells;
     State p = coarse_density;
     for (int a = 0; a < coarse.dims; ++a)
         p = prolong_axis(p, shape, coarse.dims, a, coarse.boundary[a] == Boundary::periodic);

@@ -98,7 +98,7 @@ TEST_CASE("L, g and Sigma on the grid equal direct sums over the examples") {
     CHECK((*pb.potential)(x, 0) == Approx(s.loss).epsilon(1e-15));
     CHECK(pb.noise[0][1](x, 0) == Approx(s.covariance(0, 1) / 4).epsilon(1e-15));
     CHECK(pb.noise[1][1](x, 0) == Approx(s.covariance(1, 1) / 4).epsilon(1e-15));
-    const Matrix3 d = pb.diffusion(x, 0);  // D = eta_bar P (Sigma/b) P, P = diag(eta)/eta_bar
+    const AxisMatrix d = pb.diffusion(x, 0);  // D = eta_bar P (Sigma/b) P, P = diag(eta)/eta_bar
     CHECK(d(0, 0) == Approx(0.1 * 0.1 / 0.15 * s.covariance(0, 0) / 4).epsilon(1e-14));
     CHECK(d(0, 1) == Approx(0.1 * 0.2 / 0.15 * s.covariance(0, 1) / 4).epsilon(1e-14));
 }

@@ -4,7 +4,7 @@
 Command line (`fpsolve plot` runs it with PYTHONPATH at the folder that holds the fpsolve package):
 
     python3 -m fpsolve.plot OUT.h5 [-o FILE.png] [--snapshot K | --times T ...] [--animate FILE.gif]
-                            [--size WxH] [--fps F] [--force] [--quiet]
+                            [--slices] [--size WxH] [--fps F] [--force] [--quiet]
 
 From Python, on a file or on a result of the Python API (DESIGN §6), without the compiled part:
 
@@ -16,10 +16,13 @@ From Python, on a file or on a result of the Python API (DESIGN §6), without th
 1-D: the density at several times over the reference (stationary closed form) density.
 2-D: heat maps of the density with the reference as contour lines and the probability current J as
      stream lines (when the file has currents); the steady state of `fpsolve stationary` when present.
-3-D: the three slices through the centre of the grid.
+3-D and 4-D: one panel per pair of axes (3 in 3-D, 6 in 4-D), each the 2-D marginal density (the density
+     summed over the other axes times their spacings), or with --slices (slices=True) the plane through the
+     densest cell; the reference likewise. Axes are labelled with the variable names.
 Every picture ends with a diagnostics panel: L1 and KL distance to the reference on a log scale, and
 the free energy F = sum (L + T ln p) p V, which falls monotonically to its Gibbs value.
---animate writes the evolution as an animated GIF (matplotlib's PillowWriter).
+--animate writes the evolution as an animated GIF (matplotlib's PillowWriter); in 3-D and 4-D its frames show
+the first two axes (marginal, or the slice through each frame's densest cell).
 
 Exit codes: 0 success, 1 failure while plotting, 2 bad input (one line "fpsolve: error: ..." on
 stderr; no file is created or overwritten), 3 this Python lacks h5py, numpy, matplotlib or PIL.
@@ -41,6 +44,7 @@ DESCRIPTION = "Pictures of an fpsolve HDF5 file (DESIGN §4): what `fpsolve plot
 PICTURE_KINDS = [".png", ".pdf", ".svg"]
 DEFAULT_SIZE = (1500, 500)
 DEFAULT_DPI = 100
+AXIS_DATASETS = "xyzw"  # /grid/x, /grid/y, /grid/z, /grid/w: the centres of axes 0 to 3 (DESIGN §4)
 
 
 class InputError(ValueError):
@@ -126,7 +130,7 @@ class Source:
         name        how messages name it: the path, or "the run result"
         label       the tag in the picture's title: the file's base name (also a result's `output`), or "in memory"
         title       the config's title; status: "complete", "running", ... ("" when unknown)
-        dims        1, 2 or 3; lower, upper: float arrays [d]; cells: ints [d]; variables: names [d]
+        dims        1 to 4; lower, upper: float arrays [d]; cells: ints [d]; variables: names [d]
         centres     one array of cell centres an axis
         times       [n] snapshot times (empty when there are none)
         density     [n, cells...] (array or h5py dataset) or None; current [n, cells..., d] or None
@@ -199,13 +203,13 @@ class FpsolveFile(Source):
         try:
             g = self.h5["grid"]
             self.dims = int(np.asarray(g.attrs["dims"]).reshape(-1)[0])
-            if self.dims not in (1, 2, 3):
-                raise InputError(f"{path}: /grid dims is {self.dims}, expected 1, 2 or 3")
+            if self.dims not in (1, 2, 3, 4):
+                raise InputError(f"{path}: /grid dims is {self.dims}, expected 1, 2, 3 or 4")
             self.lower = np.asarray(g.attrs["lower"], dtype=float)
             self.upper = np.asarray(g.attrs["upper"], dtype=float)
             self.cells = [int(c) for c in np.asarray(g.attrs["cells"])]
             self.variables = [text(v) for v in g.attrs["variables"]]
-            self.centres = [np.asarray(g["xyz"[a]]) for a in range(self.dims)]
+            self.centres = [np.asarray(g[AXIS_DATASETS[a]]) for a in range(self.dims)]
             snaps = self.h5.get("snapshots")
             self.times = np.asarray(snaps["time"]) if snaps is not None and "time" in snaps else np.zeros(0)
             self.density = snaps["density"] if len(self.times) else None
@@ -284,13 +288,13 @@ class FpsolveResult(Source):
     def _read_grid(self, g):
         try:
             self.dims = int(np.asarray(g.dims).reshape(-1)[0])
-            if self.dims not in (1, 2, 3):
-                raise InputError(f"{self.name}: grid dims is {self.dims}, expected 1, 2 or 3")
+            if self.dims not in (1, 2, 3, 4):
+                raise InputError(f"{self.name}: grid dims is {self.dims}, expected 1, 2, 3 or 4")
             self.lower = np.asarray(g.lower, dtype=float).reshape(-1)
             self.upper = np.asarray(g.upper, dtype=float).reshape(-1)
             self.cells = [int(c) for c in np.asarray(g.cells).reshape(-1)]
             variables = getattr(g, "variables", None)
-            self.variables = [text(v) for v in variables] if variables is not None else list("xyz"[: self.dims])
+            self.variables = [text(v) for v in variables] if variables is not None else list(AXIS_DATASETS[: self.dims])
             self.centres = [np.asarray(c, dtype=float).reshape(-1) for c in g.centres]
         except InputError:
             raise
@@ -515,24 +519,42 @@ def plot_2d(f, ks, fig, spec):
         fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
 
 
-def centre_slices(f, field):
-    """The three planes through the centre cell: (x, y) at z_c, (x, z) at y_c, (y, z) at x_c."""
-    c = [n // 2 for n in f.cells]
-    return [((0, 1), field[:, :, c[2]], f"{f.variables[2]} = {f.centres[2][c[2]]:.3g}"),
-            ((0, 2), field[:, c[1], :], f"{f.variables[1]} = {f.centres[1][c[1]]:.3g}"),
-            ((1, 2), field[c[0], :, :], f"{f.variables[0]} = {f.centres[0][c[0]]:.3g}")]
+def densest_cell(field):
+    """The multi-index of the largest value of `field` (the first of equals)."""
+    return np.unravel_index(int(np.argmax(field)), np.shape(field))
 
 
-def plot_3d(f, ks, fig, spec):
+def plane(f, field, a, b, slices, at=None):
+    """Field [cells...] over axes a < b: the marginal density (the sum over the other axes times their spacings,
+    so that it integrates to the mass), or with `slices` the plane through cell `at` (default: field's densest).
+    Returns (array [n_a, n_b], the other axes' values of the slice as text, "" for a marginal)."""
+    others = tuple(c for c in range(f.dims) if c not in (a, b))
+    if not slices:
+        volume = float(np.prod([(f.upper[c] - f.lower[c]) / f.cells[c] for c in others]))
+        return np.sum(field, axis=others) * volume, ""
+    at = densest_cell(field) if at is None else at
+    where = ", ".join(f"{f.variables[c]} = {f.centres[c][at[c]]:.3g}" for c in others)
+    return field[tuple(slice(None) if c in (a, b) else at[c] for c in range(f.dims))], where
+
+
+def plot_nd(f, ks, fig, spec, slices=False):
+    """3-D and 4-D: one heat map per pair of axes (3 or 6) of the last snapshot given (or the stationary state),
+    on one colour scale: marginals, or slices through the densest cell."""
     k = ks[-1] if ks else None
     field = f.snapshot(k) if k is not None else f.stationary
     label = f"t = {f.times[k]:.4g}" if k is not None else "stationary"
-    ref = centre_slices(f, f.reference) if f.reference is not None else [None] * 3
-    vmax = float(np.max(field))
-    sub = spec.subgridspec(1, 3, wspace=0.4)
-    for i, ((a, b), plane, where) in enumerate(centre_slices(f, field)):
-        ax = fig.add_subplot(sub[i])
-        im = heat_map(f, ax, plane, a, b, f"{label}, slice {where}", ref[i][1] if ref[i] else None, vmax=vmax)
+    at = densest_cell(field)
+    pairs = [(a, b) for a in range(f.dims) for b in range(a + 1, f.dims)]
+    planes = [plane(f, field, a, b, slices, at) for a, b in pairs]
+    refs = [plane(f, f.reference, a, b, slices, at)[0] if f.reference is not None else None for a, b in pairs]
+    vmax = max(float(np.max(p)) for p, _ in planes)
+    rows = 1 if len(pairs) <= 3 else 2
+    columns = -(-len(pairs) // rows)
+    sub = spec.subgridspec(rows, columns, wspace=0.4, hspace=0.5)
+    for i, ((a, b), (p, where), ref) in enumerate(zip(pairs, planes, refs)):
+        ax = fig.add_subplot(sub[i // columns, i % columns])
+        title = f"{label}, slice {where}" if slices else f"{label}, marginal"
+        im = heat_map(f, ax, p, a, b, title, ref, vmax=vmax)
     fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
 
 
@@ -561,14 +583,17 @@ def draw_stationary_facts(f, ax):
     ax.text(0.02, 0.95, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=10, family="monospace")
 
 
-def draw(f, ks, size, dpi, pyplot=False):
+def draw(f, ks, size, dpi, pyplot=False, slices=False):
     """The picture of snapshots `ks` of source `f`: the densities, then the diagnostics panel."""
     fig = figure(size, dpi, pyplot)
     has_diag = True
-    widths = {1: [3, 2], 2: [3 if len(ks) + 1 > 2 else 2.4, 1.2], 3: [3.4, 1.1]}[f.dims]
+    widths = {1: [3, 2], 2: [3 if len(ks) + 1 > 2 else 2.4, 1.2], 3: [3.4, 1.1], 4: [3.4, 1.1]}[f.dims]
     gs = fig.add_gridspec(1, 2 if has_diag else 1, width_ratios=widths if has_diag else None, wspace=0.18,
                           left=0.05, right=0.98, bottom=0.12, top=0.86)
-    {1: plot_1d, 2: plot_2d, 3: plot_3d}[f.dims](f, ks, fig, gs[0])
+    if f.dims <= 2:
+        {1: plot_1d, 2: plot_2d}[f.dims](f, ks, fig, gs[0])
+    else:
+        plot_nd(f, ks, fig, gs[0], slices)
     if f.diagnostics and len(f.times) > 0:
         draw_diagnostics(f, *add_diagnostics(fig, gs[1]))
     else:
@@ -581,7 +606,7 @@ def draw(f, ks, size, dpi, pyplot=False):
 # ---------------------------------------------------------------------------------------------- animation
 
 
-def write_animation(f, out, size, dpi, fps, max_frames):
+def write_animation(f, out, size, dpi, fps, max_frames, slices=False):
     """The evolution of source `f` as an animated GIF `out`: one frame a snapshot, at most `max_frames`."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
@@ -613,14 +638,15 @@ def write_animation(f, out, size, dpi, fps, max_frames):
             ax.set_title(f"{f.title}: t = {f.times[k]:.4g}")
             return (line,)
     else:
-        # 2-D: the density; 3-D: its slice through the centre along the last axis.
+        # 2-D: the density; 3-D and 4-D: over the first two axes, the marginal or the slice through the frame's
+        # densest cell (the reference: its marginal, or its slice through its own densest cell).
         def field(k):
             p = f.snapshot(k)
-            return p if f.dims == 2 else p[:, :, f.cells[2] // 2]
+            return (p, "") if f.dims == 2 else plane(f, p, 0, 1, slices)
 
-        ref = f.reference if f.dims == 2 else (f.reference[:, :, f.cells[2] // 2] if f.reference is not None else None)
+        ref = f.reference if f.dims == 2 or f.reference is None else plane(f, f.reference, 0, 1, slices)[0]
         # The colour scale follows each frame (a narrow start would leave every later frame black).
-        im = heat_map(f, ax, field(0), 0, 1, "", ref)
+        im = heat_map(f, ax, field(0)[0], 0, 1, "", ref)
         fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
         quiver = None
         if f.current is not None and f.dims == 2:
@@ -641,12 +667,12 @@ def write_animation(f, out, size, dpi, fps, max_frames):
                                scale=1.0 / arrow, width=0.004)
 
         def update(k):
-            p = field(k)
+            p, where = field(k)
             im.set_data(p.T)
             im.set_clim(0.0, max(float(np.max(p)), 1e-300))
             if quiver is not None:
                 quiver.set_UVC(*arrows(k))
-            where = "" if f.dims == 2 else f", {f.variables[2]} = {f.centres[2][f.cells[2] // 2]:.3g}"
+            where = f", {where}" if where else ("" if f.dims == 2 else ", marginal")
             ax.set_title(f"{f.title}: t = {f.times[k]:.4g}{where}", fontsize=10)
             return (im,)
 
@@ -748,7 +774,8 @@ def snapshot_index(k):
 # ---------------------------------------------------------------------------------------------- library
 
 
-def plot(source, output=None, *, snapshots=None, times=None, size=DEFAULT_SIZE, dpi=DEFAULT_DPI, show=False):
+def plot(source, output=None, *, snapshots=None, times=None, size=DEFAULT_SIZE, dpi=DEFAULT_DPI, show=False,
+         slices=False):
     """Draws an fpsolve result and returns the matplotlib Figure (the picture of `fpsolve plot`).
 
     source     the path of an fpsolve HDF5 file (DESIGN §4), or a result object of the Python API
@@ -759,12 +786,14 @@ def plot(source, output=None, *, snapshots=None, times=None, size=DEFAULT_SIZE, 
     snapshots  an index or a list of indices of the snapshots to draw (from 0; -1 is the last), or
     times      a time or a list of times: the snapshots nearest them are drawn; with neither, a spread
                of the snapshots (1-D: the first, the last and up to four between on a log scale of time;
-               2-D and 3-D: the first and the last; 3-D draws the last one given)
+               2-D to 4-D: the first and the last; 3-D and 4-D draw the last one given)
     size       (width, height) in pixels of the picture, or "WxH"; 50 to 10000 a side
     dpi        dots per inch: the picture keeps `size`, a larger dpi draws larger text and lines
     show       also show the figure with matplotlib.pyplot.show() (the figure is then one pyplot
                manages); without it the Figure is not registered with pyplot: it needs no display,
                and it is freed when no longer referenced
+    slices     3-D and 4-D: slices through the densest cell instead of 2-D marginals (the --slices of
+               `fpsolve plot`)
 
     Raises InputError (a ValueError, with the text `fpsolve plot` prints after "fpsolve: error: ") for
     bad input: a missing, non-HDF5 or non-fpsolve file, a snapshot or time the source does not have, a
@@ -784,7 +813,7 @@ def plot(source, output=None, *, snapshots=None, times=None, size=DEFAULT_SIZE, 
             check_output(output, True, PICTURE_KINDS)
             check_not_input(f, output)
         load_matplotlib(headless=False)
-        fig = draw(f, ks, size, dpi, pyplot=show)
+        fig = draw(f, ks, size, dpi, pyplot=show, slices=slices)
         if output is not None:
             save_picture(fig, output, dpi)
     finally:
@@ -797,12 +826,13 @@ def plot(source, output=None, *, snapshots=None, times=None, size=DEFAULT_SIZE, 
     return fig
 
 
-def animate(source, output, *, size=DEFAULT_SIZE, dpi=DEFAULT_DPI, fps=8.0, max_frames=80):
+def animate(source, output, *, size=DEFAULT_SIZE, dpi=DEFAULT_DPI, fps=8.0, max_frames=80, slices=False):
     """Writes the evolution of a run as an animated GIF `output` (the --animate of `fpsolve plot`).
 
     source is a path or a result object as for plot(); one frame a snapshot, at most `max_frames`
     (spread evenly), `fps` frames a second. size: the pixel height of the frames and, for 1-D, two
-    thirds of the width (2-D and 3-D frames are 6/5 of the height wide). The GIF is written atomically
+    thirds of the width (2-D to 4-D frames are 6/5 of the height wide; 3-D and 4-D frames show the first two
+    axes, the marginal or with `slices` the slice through the densest cell). The GIF is written atomically
     and overwrites an existing file. Returns `output`. Raises as plot() does (MissingModule also for
     PIL).
     """
@@ -818,7 +848,7 @@ def animate(source, output, *, size=DEFAULT_SIZE, dpi=DEFAULT_DPI, fps=8.0, max_
         check_not_input(f, output)
         require_pil()
         load_matplotlib(headless=False)
-        save_atomically(output, lambda tmp: write_animation(f, tmp, size, dpi, fps, int(max_frames)))
+        save_atomically(output, lambda tmp: write_animation(f, tmp, size, dpi, fps, int(max_frames), slices))
     finally:
         if opened:
             f.close()
@@ -841,6 +871,8 @@ def run_command(argv):
     which.add_argument("--snapshot", type=int, help="draw snapshot K (from 0; -1 is the last)")
     which.add_argument("--times", type=float, nargs="+", metavar="T", help="draw the snapshots nearest these times")
     p.add_argument("--animate", metavar="FILE.gif", help="also write the evolution as an animated GIF")
+    p.add_argument("--slices", action="store_true",
+                   help="3-D and 4-D: slices through the densest cell instead of 2-D marginals")
     p.add_argument("--force", action="store_true", help="overwrite existing pictures")
     p.add_argument("--size", type=parse_size, default=DEFAULT_SIZE, help="picture size in pixels (default 1500x500)")
     p.add_argument("--dpi", type=int, default=DEFAULT_DPI, help="dots per inch (default 100)")
@@ -872,12 +904,13 @@ def run_command(argv):
         require_pil()
     load_matplotlib(headless=True)
     if png is not None:
-        save_picture(draw(f, ks, args.size, args.dpi), png, args.dpi)
+        save_picture(draw(f, ks, args.size, args.dpi, slices=args.slices), png, args.dpi)
         if not args.quiet:
             print(f"fpsolve plot: wrote {png}")
     if args.animate is not None:
         save_atomically(args.animate,
-                        lambda tmp: write_animation(f, tmp, args.size, args.dpi, args.fps, args.max_frames))
+                        lambda tmp: write_animation(f, tmp, args.size, args.dpi, args.fps, args.max_frames,
+                                                    args.slices))
         if not args.quiet:
             print(f"fpsolve plot: wrote {args.animate}")
     return 0

@@ -216,6 +216,29 @@ def test_load_round_trip(tmp_path):
         fpsolve.load(bad)
 
 
+def test_four_axes_shapes_and_round_trip(tmp_path):
+    # 4-D (the phase space of a 2-D position): arrays with four cell axes, 4-vectors and 4x4 covariances.
+    cfg = {"grid": {"lower": [-3.0] * 4, "upper": [3.0] * 4, "cells": [6, 5, 4, 7]},
+           "dynamics": {"drift": ["-x", "-y + 0.2*x", "-z", "-w"], "noise": [0.5, 0.4, 0.3, 0.6]},
+           "initial": {"gaussian": {"mean": [0.5, 0.0, 0.0, -0.5], "covariance": 0.3}},
+           "time": {"end": 0.2, "snapshots": 3}, "output": {"current": True}}
+    out = tmp_path / "ou4.h5"
+    r = fpsolve.run(cfg, output=out)
+    assert r.density.shape == (3, 6, 5, 4, 7) and r.current.shape == (3, 6, 5, 4, 7, 4)
+    assert r.grid.dims == 4 and r.grid.variables == ["x", "y", "z", "w"]
+    assert [len(c) for c in r.grid.centres] == [6, 5, 4, 7]
+    assert r.diagnostics["mean"].shape == (3, 4) and r.diagnostics["covariance"].shape == (3, 4, 4)
+    # "ij" order: the mean of w from the array is the diagnostic's
+    p, v = r.density[-1], r.grid.cell_volume
+    assert abs((p.sum(axis=(0, 1, 2)) * r.grid.centres[3]).sum() * v - r.diagnostics["mean"][-1][3]) < 1e-12
+    f = fpsolve.load(out)
+    assert np.array_equal(f.density, r.density) and np.array_equal(f.current, r.current)
+    assert np.array_equal(f.diagnostics["covariance"], r.diagnostics["covariance"]) and f.grid.cells == [6, 5, 4, 7]
+    with h5py.File(out) as h:
+        assert np.array_equal(h["grid/w"][:], r.grid.centres[3])
+    assert not (tmp_path / "ou4.xdmf").exists()  # XDMF has no 4-D topology
+
+
 def test_resume_appends(tmp_path):
     out = tmp_path / "r.h5"
     fpsolve.run(OU, output=out)
