@@ -128,6 +128,67 @@ void merge(toml::table& dst, const toml::table& src) {
     }
 }
 
+std::string kinetic_force_text(const KineticForm& k, const std::vector<std::string>& vars, int a) {
+    std::ostringstream s;
+    s << "-d/d" << vars[static_cast<std::size_t>(a)] << " (" << k.potential.text() << ") - " << k.friction << " "
+      << vars[static_cast<std::size_t>(k.positions + a)];
+    return s.str();
+}
+
+// dynamics.kinetic = { potential = "U(x)", friction = gamma, temperature = T }: the grid's axes are the n
+// positions, then the n velocities; the drift and the (degenerate) noise follow (solver/problem.hpp).
+void read_kinetic(const toml::node* node, const std::vector<std::string>& vars, const Parameters& parameters,
+                  Problem& pb) {
+    const Grid& g = pb.grid;
+    if (!node->is_table())
+        throw InputError("dynamics.kinetic: expected a table, e.g. kinetic = { potential = \"x^2/2\", friction = 1, "
+                         "temperature = 1 }");
+    if (g.dims % 2 != 0)
+        throw InputError("dynamics.kinetic: the grid needs an even number of axes (positions, then as many "
+                         "velocities), got " + std::to_string(g.dims));
+    const int n = g.dims / 2;
+    TableReader r(node->as_table(), "dynamics.kinetic");
+    const toml::node* pot = r.node("potential");
+    if (!pot) throw InputError("dynamics.kinetic.potential: required (a formula of the positions, e.g. \"x^2/2\")");
+    const std::vector<std::string> positions(vars.begin(), vars.begin() + n);
+    KineticForm k;
+    // Only the position names are known to this formula: a velocity in it is reported as an unknown name.
+    k.potential = Expression(r.expression_text("potential", *pot), positions, parameters, "dynamics.kinetic.potential");
+    k.friction = r.number("friction", 1.0);
+    k.temperature = r.number("temperature", 1.0);
+    k.positions = n;
+    r.finish();
+    if (!(k.friction > 0.0)) throw InputError("dynamics.kinetic.friction: must be positive");
+    if (!(k.temperature > 0.0)) throw InputError("dynamics.kinetic.temperature: must be positive");
+    for (int a = n; a < g.dims; ++a)
+        if (g.boundary[a] != Boundary::reflecting)
+            throw InputError("grid.boundary: the velocity axis " + vars[static_cast<std::size_t>(a)] +
+                             " of dynamics.kinetic must be reflecting (its Gibbs density is confined, not "
+                             "periodic or absorbed)");
+    pb.drift.clear();
+    for (int a = 0; a < n; ++a) pb.drift.push_back(Expression(vars[static_cast<std::size_t>(n + a)], vars, parameters,
+                                                            "dynamics.kinetic"));
+    for (int a = 0; a < n; ++a) {
+        // -dU/dx_a by central differences (the step of Problem::drift_at), minus the friction.
+        const double h = 6e-6 * std::max(1.0, std::abs(g.upper[a]) + std::abs(g.lower[a]));
+        Expression u = k.potential;
+        const double gamma = k.friction;
+        pb.drift.push_back(Expression::from_function(
+            [u, a, n, h, gamma](const Point& x, double t) {
+                Point xp = x, xm = x;
+                xp[a] += h;
+                xm[a] -= h;
+                return -(u(xp, t) - u(xm, t)) / (2.0 * h) - gamma * x[n + a];
+            },
+            true, k.potential.depends_on_time(), kinetic_force_text(k, vars, a)));
+    }
+    const auto d = static_cast<std::size_t>(g.dims);
+    pb.noise.assign(d, std::vector<Expression>(d, Expression::constant(0.0)));
+    for (std::size_t a = static_cast<std::size_t>(n); a < d; ++a)
+        pb.noise[a][a] = Expression::constant(2.0 * k.friction * k.temperature);
+    pb.kinetic = std::move(k);
+}
+
 Grid read_grid(TableReader& r) {
     Grid g;
     const toml::node* lo = r.node("lower");
@@ -136,7 +197,8 @@ Grid read_grid(TableReader& r) {
     if (!lo || !hi || !cells) throw InputError("grid: lower, upper and cells are required");
     const auto vlo = r.numbers("lower", *lo), vhi = r.numbers("upper", *hi);
     const auto vcells = r.numbers("cells", *cells);
-    if (vlo.size() < 1 || vlo.size() > 3) throw InputError("grid.lower: expected 1 to 3 entries, one per axis");
+    if (vlo.size() < 1 || vlo.size() > static_cast<std::size_t>(kMaxAxes))
+        throw InputError("grid.lower: expected 1 to 4 entries, one per axis");
     g.dims = static_cast<int>(vlo.size());
     if (vhi.size() != vlo.size())
         throw InputError("grid.upper: has " + std::to_string(vhi.size()) + " entries, grid.lower " +
@@ -273,9 +335,16 @@ ParsedConfig parse_config(const std::string& text, const std::string& name, cons
         TableReader r(dt, "dynamics");
         const toml::node* pot = r.node("potential");
         const toml::node* drift = r.node("drift");
-        if ((pot != nullptr) == (drift != nullptr))
-            throw InputError("dynamics: give exactly one of potential and drift");
-        if (pot) {
+        const toml::node* kin = r.node("kinetic");
+        if ((pot != nullptr) + (drift != nullptr) + (kin != nullptr) != 1)
+            throw InputError("dynamics: give exactly one of potential, drift and kinetic");
+        if (kin) {
+            if (r.has("noise") || r.has("learning_rate"))
+                throw InputError(std::string("dynamics.") + (r.has("noise") ? "noise" : "learning_rate") +
+                                 ": not with dynamics.kinetic, which sets the noise (2 friction temperature on the "
+                                 "velocity axes); remove it");
+            read_kinetic(kin, vars, c.parameters, pb);
+        } else if (pot) {
             pb.potential = expr(r.expression_text("potential", *pot), "dynamics.potential");
         } else {
             const auto& arr = r.array("drift", *drift);
@@ -289,11 +358,13 @@ ParsedConfig parse_config(const std::string& text, const std::string& name, cons
         }
         // noise: number/expression (s I), list (diagonal), list of lists (matrix)
         const toml::node* noise = r.node("noise");
-        if (!noise) throw InputError("dynamics.noise: required (a number, a list per axis, or a matrix)");
+        if (!noise && !kin) throw InputError("dynamics.noise: required (a number, a list per axis, or a matrix)");
         const auto d = static_cast<std::size_t>(g.dims);
-        pb.noise.assign(d, std::vector<Expression>(d));
+        if (!kin) pb.noise.assign(d, std::vector<Expression>(d));
         auto zero = [&] { return expr("0", "dynamics.noise"); };
-        if (!noise->is_array()) {
+        if (kin) {
+            // set by read_kinetic
+        } else if (!noise->is_array()) {
             const std::string txt = r.expression_text("noise", *noise);
             for (std::size_t a = 0; a < d; ++a)
                 for (std::size_t b = 0; b < d; ++b) pb.noise[a][b] = a == b ? expr(txt, "dynamics.noise") : zero();
@@ -330,7 +401,9 @@ ParsedConfig parse_config(const std::string& text, const std::string& name, cons
                                              std::to_string(a) + "][" + std::to_string(b) + "] and [" +
                                              std::to_string(b) + "][" + std::to_string(a) + "] differ)");
         }
-        if (const toml::node* lr = r.node("learning_rate")) {
+        if (kin) {
+            pb.learning_rate.assign(d, 1.0);
+        } else if (const toml::node* lr = r.node("learning_rate")) {
             pb.learning_rate = r.numbers("learning_rate", *lr);
             if (pb.learning_rate.size() == 1) pb.learning_rate.assign(d, pb.learning_rate[0]);
             if (pb.learning_rate.size() != d)

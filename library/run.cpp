@@ -90,7 +90,7 @@ CoarseCompanion integrate_coarse(const Problem& fine, const State& fine_start, c
         cc.report = integrate(
             op, p, ts,
             [&](const State& x, double t) {
-                detail::check_state(x, t, cc.problem.grid.cell_volume(), {});
+                detail::check_state(x, t, cc.problem.grid.cell_volume(), {}, negative_mass_limit_of(cc.problem));
                 cc.snapshots.push_back(x);
             },
             interrupt);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "errors.hpp"
 #include "face_flux.hpp"
@@ -37,7 +38,7 @@ struct Neighbour {
     double sign;
 };
 
-Neighbour step(const Grid& g, std::array<Index, 3> i, int b, int dir) {
+Neighbour step(const Grid& g, std::array<Index, kMaxAxes> i, int b, int dir) {
     const Index n = g.cells[b];
     Index j = i[b] + dir;
     double sign = 1.0;
@@ -59,13 +60,155 @@ Neighbour step(const Grid& g, std::array<Index, 3> i, int b, int dir) {
 
 }  // namespace
 
+void FokkerPlanckOperator::add_cross(Coefficients& c, Index lower, Index upper, int axis, const Index* idx,
+                                    const double* w, int n) {
+    if (n == 0) return;
+    c.cross.push_back({lower, upper, c.cross_idx.size(), axis, n});
+    c.cross_idx.insert(c.cross_idx.end(), idx, idx + n);
+    c.cross_w.insert(c.cross_w.end(), w, w + n);
+}
+
+// The kinetic form (problem.hpp): with pi = f(x) g(v), f = exp(-U / T), g = exp(-|v|^2 / 2T) and q = p / pi,
+//   position face (axis x_a):  F = V_a g f^ q^            q^: the upwind-biased face value of q (face_flux.hpp)
+//   velocity face (axis v_a):  F = f g^ (gamma T / h) [B(-z) q_L - B(z) q_R],   z = F_a h / (gamma T)
+//   F_a = T (f^_+ - f^_-) / (h_a f),   V_a = -T (g^_+ - g^_-) / (h g)      (^_+-: the cell's upper and lower face)
+// where f^, g^ on a face are means of the two cells' values (0 on a reflecting wall). F_a and V_a are
+// second-order forms of the force -dU/dx_a and of the velocity v_a, and with them the fluxes of pi cancel in every
+// cell, term by term: pi at the cell centres is an exact discrete fixed point (up to round-off). The velocity flux
+// is Scharfetter–Gummel's for q: positive for any cell Peclet number. Where f falls by more than a factor
+// far_ratio_limit from the face to the far upstream or to the downwind cell (an unresolved slope, where q varies
+// by orders of magnitude between cells and the kappa = 1/3 weights would amplify them), the position flux takes
+// q^ = q upstream instead (first order, positive; still Gibbs exact, since q^ = q for constant q).
+void FokkerPlanckOperator::assemble_kinetic(double t, Coefficients& c) const {
+    constexpr double far_ratio_limit = 4.0;  // factor of f from the face to the far or downwind cell
+    const Problem& pb = problem_;
+    const Grid& g = pb.grid;
+    const KineticForm& k = *pb.kinetic;
+    const int d = g.dims, m = k.positions;
+    const Index n = g.size();
+    const double temp = k.temperature, kappa = k.friction * k.temperature;
+    const auto un = static_cast<std::size_t>(n);
+    // log f and log g at the centres (log f at a ghost beyond an absorbing wall when asked).
+    std::vector<double> lf(un), lg(un);
+    for (Index cell = 0; cell < n; ++cell) {
+        const Point x = g.centre_of(cell);
+        const double u = k.potential(x, t);
+        if (!std::isfinite(u)) {
+            std::ostringstream msg;
+            msg << "dynamics.kinetic.potential: not finite at the cell centre (";
+            for (int a = 0; a < m; ++a) msg << (a ? ", " : "") << x[a];
+            msg << "); choose a grid where U is finite";
+            throw InputError(msg.str());
+        }
+        lf[static_cast<std::size_t>(cell)] = -u / temp;
+        double e = 0.0;
+        for (int a = m; a < d; ++a) e += 0.5 * x[a] * x[a];
+        lg[static_cast<std::size_t>(cell)] = -e / temp;
+    }
+    // The face value of e^l between cells with l1 and l2, over e^l1: B(l1 - l2), so that the face value is
+    // e^l1 e^l2 (l1 - l2) / (e^l1 - e^l2), the mean for which F_a and V_a are exact where U and |v|^2 are linear.
+    auto mean_over = [](double l1, double l2) { return bernoulli(l1 - l2); };
+    // ratio[a][cell] = {face value below / cell value, face value above / cell value} along axis a, of f for the
+    // positions and of g for the velocities; 0 on reflecting walls.
+    std::array<std::vector<std::array<double, 2>>, 4> ratio;
+    for (int a = 0; a < d; ++a) {
+        const std::vector<double>& l = a < m ? lf : lg;
+        const Index s = g.stride(a), na = g.cells[a];
+        ratio[a].assign(un, {0.0, 0.0});
+        for (Index cell = 0; cell < n; ++cell) {
+            const auto i = g.unravel(cell);
+            const double lc = l[static_cast<std::size_t>(cell)];
+            for (int side = 0; side < 2; ++side) {
+                const int dir = side ? +1 : -1;
+                const Index j = i[a] + dir;
+                double lnb;
+                if (j >= 0 && j < na) {
+                    lnb = l[static_cast<std::size_t>(cell + dir * s)];
+                } else if (g.boundary[a] == Boundary::periodic) {
+                    lnb = l[static_cast<std::size_t>(cell - dir * (na - 1) * s)];
+                } else if (g.boundary[a] == Boundary::absorbing && a < m) {
+                    lnb = -k.potential(shifted(g.centre_of(cell), a, dir * g.spacing(a)), t) / temp;
+                } else {
+                    continue;  // a reflecting wall: no flux, face value 0
+                }
+                ratio[a][static_cast<std::size_t>(cell)][static_cast<std::size_t>(side)] = mean_over(lc, lnb);
+            }
+        }
+    }
+    c.cross.clear();
+    c.cross_idx.clear();
+    c.cross_w.clear();
+    c.cross_ratio = 0.0;
+    c.row_reach = 1;
+    for (int a = 0; a < d; ++a) {
+        c.a[a].assign(un, 0.0);
+        c.b[a].assign(un, 0.0);
+        c.wall[a].assign(un, 0.0);
+        const bool position = a < m;
+        const int partner = position ? a + m : a - m;
+        if (!position && g.boundary[a] != Boundary::reflecting)
+            throw InputError("grid.boundary: the velocity axes of dynamics.kinetic must be reflecting");
+        const double h = g.spacing(a), hp = g.spacing(partner);
+        const Index s = g.stride(a), na = g.cells[a];
+        for (Index cell = 0; cell < n; ++cell) {
+            const auto i = g.unravel(cell);
+            const auto uc = static_cast<std::size_t>(cell);
+            const auto& rp = ratio[partner][uc];
+            const auto& ra = ratio[a][uc];
+            if (position) {
+                const double v = -temp * (rp[1] - rp[0]) / hp;  // V_a of this cell's velocity
+                if (i[a] + 1 < na || g.boundary[a] == Boundary::periodic) {
+                    const Index right = i[a] + 1 < na ? cell + s : cell - (na - 1) * s;
+                    const double rc = ra[1], rr = ratio[a][static_cast<std::size_t>(right)][0];
+                    const Neighbour far = v >= 0.0 ? step(g, i, a, -1) : step(g, g.unravel(right), a, +1);
+                    // f^ / f at the far cell: f^/f_c f_c/f_far (a ghost has its cell's f).
+                    const double rf = rc * std::exp(lf[uc] - lf[static_cast<std::size_t>(far.cell)]);
+                    const double rd = v >= 0.0 ? rr : rc;  // f^ / f at the downwind cell
+                    if (rf <= far_ratio_limit && rd <= far_ratio_limit) {
+                        const auto t3 = transport_coefficients(v);
+                        c.a[a][uc] = t3.a * rc / h;
+                        c.b[a][uc] = t3.b * rr / h;
+                        const double w = t3.far * rf * far.sign / h;
+                        if (far.cell == cell) {
+                            c.a[a][uc] += w;
+                        } else if (far.cell == right) {
+                            c.b[a][uc] -= w;
+                        } else {
+                            add_cross(c, cell, right, a, &far.cell, &w, 1);
+                            if (a + 1 < d) c.row_reach = 2;
+                        }
+                    } else {  // unresolved: upstream q
+                        c.a[a][uc] = std::max(v, 0.0) * rc / h;
+                        c.b[a][uc] = std::max(-v, 0.0) * rr / h;
+                    }
+                } else if (g.boundary[a] == Boundary::absorbing) {
+                    c.a[a][uc] = std::max(v, 0.0) * ra[1] / h;  // outflow through the upper wall
+                }
+                if (i[a] == 0 && g.boundary[a] == Boundary::absorbing)
+                    c.wall[a][uc] = std::max(-v, 0.0) * ra[0] / h;
+            } else if (i[a] + 1 < na) {
+                const double force = temp * (rp[1] - rp[0]) / hp;  // F_a of this cell's position
+                const double z = force * h / kappa;
+                const Index right = cell + s;
+                c.a[a][uc] = kappa / h * bernoulli(-z) * ra[1] / h;
+                c.b[a][uc] = kappa / h * bernoulli(z) * ratio[a][static_cast<std::size_t>(right)][0] / h;
+            }
+        }
+    }
+}
+
 void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
+    if (problem_.kinetic && problem_.scheme != Scheme::upwind) {
+        assemble_kinetic(t, c);
+        gather_cross_rows(c);
+        return;
+    }
     const Problem& pb = problem_;
     const Grid& g = pb.grid;
     const int d = g.dims;
     const Index n = g.size();
     const bool noise_varies = pb.noise_depends_on_space();
-    const Matrix3 d_const = noise_varies ? Matrix3::Zero() : pb.diffusion({0, 0, 0}, t);
+    const AxisMatrix d_const = noise_varies ? AxisMatrix::Zero() : pb.diffusion({0, 0, 0}, t);
 
     // Potential at the centres, evaluated once; faces use differences of it.
     std::vector<double> pot;
@@ -89,6 +232,8 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
     };
 
     c.cross.clear();
+    c.cross_idx.clear();
+    c.cross_w.clear();
     c.cross_ratio = 0.0;
     c.row_reach = 1;
     for (int a = 0; a < d; ++a) {
@@ -113,10 +258,10 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
                 if (pb.potential)
                     pr = i[a] + 1 < na ? pot[static_cast<std::size_t>(right)] : (*pb.potential)(xr, t);
                 const Point xf = shifted(xl, a, 0.5 * h);
-                const Matrix3 dm = diffusion_at(xf);
+                const AxisMatrix dm = diffusion_at(xf);
                 const double vd = v_dist(a, xl, pl, pr, h);
                 auto fc = face_coefficients(pb.scheme, vd, 0.5 * dm(a, a), h);
-                Cross cr{cell, right, a, {}, {}, 0};
+                CrossTerms cr;
                 const auto ir = g.unravel(right);
                 if (!(dm(a, a) > 0.0) && pb.scheme != Scheme::upwind) {
                     // Transport only (face_flux.hpp): the upwind-biased third-order face value, which reads
@@ -165,12 +310,11 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
                         ++kept;
                     }
                 }
-                cr.n = kept;
-                if (cr.n > 0) c.cross.push_back(cr);
+                add_cross(c, cell, right, a, cr.idx.data(), cr.w.data(), kept);
             } else if (bc == Boundary::absorbing) {
                 const Point xw = shifted(xl, a, 0.5 * h);
                 const double pw = pb.potential ? (*pb.potential)(xw, t) : 0.0;
-                const Matrix3 dm = diffusion_at(xw);
+                const AxisMatrix dm = diffusion_at(xw);
                 const auto fc = face_coefficients(pb.scheme, v_dist(a, xl, pl, pw, 0.5 * h), 0.5 * dm(a, a), 0.5 * h);
                 c.a[a][uc] = fc.a / h;  // p = 0 beyond the wall: only the outflow term remains
             }
@@ -178,24 +322,28 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
             if (i[a] == 0 && bc == Boundary::absorbing) {
                 const Point xw = shifted(xl, a, -0.5 * h);
                 const double pw = pb.potential ? (*pb.potential)(xw, t) : 0.0;
-                const Matrix3 dm = diffusion_at(xw);
+                const AxisMatrix dm = diffusion_at(xw);
                 const auto fc = face_coefficients(pb.scheme, v_dist(a, xw, pw, pl, 0.5 * h), 0.5 * dm(a, a), 0.5 * h);
                 c.wall[a][uc] = fc.b / h;
             }
         }
     }
+    gather_cross_rows(c);
+}
+
+void FokkerPlanckOperator::gather_cross_rows(Coefficients& c) const {
+    const Index n = grid().size();
     if (!c.cross.empty() && n > std::numeric_limits<int>::max())
         throw InputError(
             "correlated noise or a transport-only axis on a grid of more than 2^31 cells is not supported: use fewer "
             "cells");
     std::vector<Eigen::Triplet<double, int>> triplets;
-    triplets.reserve(c.cross.size() * 16);
+    triplets.reserve(2 * c.cross_idx.size());
     for (const Cross& cr : c.cross)
-        for (int q = 0; q < cr.n; ++q) {
-            const auto k = static_cast<std::size_t>(q);
-            const int col = static_cast<int>(cr.idx[k]);
-            triplets.emplace_back(static_cast<int>(cr.lower), col, -cr.w[k]);
-            triplets.emplace_back(static_cast<int>(cr.upper), col, cr.w[k]);
+        for (std::size_t k = cr.begin; k < cr.begin + static_cast<std::size_t>(cr.n); ++k) {
+            const int col = static_cast<int>(c.cross_idx[k]);
+            triplets.emplace_back(static_cast<int>(cr.lower), col, -c.cross_w[k]);
+            triplets.emplace_back(static_cast<int>(cr.upper), col, c.cross_w[k]);
         }
     c.cross_rows.resize(static_cast<int>(n), static_cast<int>(n));
     c.cross_rows.setFromTriplets(triplets.begin(), triplets.end());
@@ -225,7 +373,7 @@ void row_interior(Index n, const StridedRow* s, const double* __restrict a, cons
         for (Index j = 1; j + 1 < n; ++j)
             out[j] = al[j] * pl[j] + bh[j] * ph[j] + a[j - 1] * pc[j - 1] + b[j] * pc[j + 1] -
                      (bl[j] + ah[j] + b[j - 1] + a[j]) * pc[j];
-    } else {
+    } else if constexpr (Strided == 2) {
         const double *__restrict al = s[0].al, *__restrict bl = s[0].bl, *__restrict pl = s[0].pl;
         const double *__restrict ah = s[0].ah, *__restrict bh = s[0].bh, *__restrict ph = s[0].ph;
         const double *__restrict al1 = s[1].al, *__restrict bl1 = s[1].bl, *__restrict pl1 = s[1].pl;
@@ -233,6 +381,18 @@ void row_interior(Index n, const StridedRow* s, const double* __restrict a, cons
         for (Index j = 1; j + 1 < n; ++j)
             out[j] = al[j] * pl[j] + bh[j] * ph[j] + al1[j] * pl1[j] + bh1[j] * ph1[j] + a[j - 1] * pc[j - 1] +
                      b[j] * pc[j + 1] - (bl[j] + ah[j] + bl1[j] + ah1[j] + b[j - 1] + a[j]) * pc[j];
+    } else {
+        static_assert(Strided == 3, "a 4-D grid has three strided axes");
+        const double *__restrict al = s[0].al, *__restrict bl = s[0].bl, *__restrict pl = s[0].pl;
+        const double *__restrict ah = s[0].ah, *__restrict bh = s[0].bh, *__restrict ph = s[0].ph;
+        const double *__restrict al1 = s[1].al, *__restrict bl1 = s[1].bl, *__restrict pl1 = s[1].pl;
+        const double *__restrict ah1 = s[1].ah, *__restrict bh1 = s[1].bh, *__restrict ph1 = s[1].ph;
+        const double *__restrict al2 = s[2].al, *__restrict bl2 = s[2].bl, *__restrict pl2 = s[2].pl;
+        const double *__restrict ah2 = s[2].ah, *__restrict bh2 = s[2].bh, *__restrict ph2 = s[2].ph;
+        for (Index j = 1; j + 1 < n; ++j)
+            out[j] = al[j] * pl[j] + bh[j] * ph[j] + al1[j] * pl1[j] + bh1[j] * ph1[j] + al2[j] * pl2[j] +
+                     bh2[j] * ph2[j] + a[j - 1] * pc[j - 1] + b[j] * pc[j + 1] -
+                     (bl[j] + ah[j] + bl1[j] + ah1[j] + bl2[j] + ah2[j] + b[j - 1] + a[j]) * pc[j];
     }
 }
 
@@ -343,7 +503,8 @@ void FokkerPlanckOperator::operator()(const State& p, State& dpdt, double t) con
     switch (grid().dims) {
         case 1: apply_diagonal<0>(c, p.data(), dpdt.data()); break;
         case 2: apply_diagonal<1>(c, p.data(), dpdt.data()); break;
-        default: apply_diagonal<2>(c, p.data(), dpdt.data()); break;
+        case 3: apply_diagonal<2>(c, p.data(), dpdt.data()); break;
+        default: apply_diagonal<3>(c, p.data(), dpdt.data()); break;
     }
 }
 
@@ -355,7 +516,8 @@ void FokkerPlanckOperator::apply_row(Index row, const double* p, double t, doubl
     switch (grid().dims) {
         case 1: row_of<0>(c, row, p, out); break;
         case 2: row_of<1>(c, row, p, out); break;
-        default: row_of<2>(c, row, p, out); break;
+        case 3: row_of<2>(c, row, p, out); break;
+        default: row_of<3>(c, row, p, out); break;
     }
 }
 
@@ -364,7 +526,8 @@ void FokkerPlanckOperator::apply_rows(const State& p, double t, RowSink sink) co
     switch (grid().dims) {
         case 1: apply_diagonal<0>(c, p.data(), nullptr, &sink); break;
         case 2: apply_diagonal<1>(c, p.data(), nullptr, &sink); break;
-        default: apply_diagonal<2>(c, p.data(), nullptr, &sink); break;
+        case 3: apply_diagonal<2>(c, p.data(), nullptr, &sink); break;
+        default: apply_diagonal<3>(c, p.data(), nullptr, &sink); break;
     }
 }
 
@@ -392,7 +555,7 @@ void FokkerPlanckOperator::for_each_face(const Coefficients& c, Visitor&& visit)
         }
     }
     for (const Cross& cr : c.cross) {
-        visit(cr.lower, cr.upper, cr.axis, cr.idx.data(), cr.w.data(), cr.n);
+        visit(cr.lower, cr.upper, cr.axis, c.cross_idx.data() + cr.begin, c.cross_w.data() + cr.begin, cr.n);
     }
 }
 

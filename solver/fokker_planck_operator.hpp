@@ -44,7 +44,8 @@ public:
     // One row of A(t) p: the grid as rows() lines of row_length() cells along the last axis (1-D: one row).
     // Row r (cells r n .. r n + n - 1) reads p in rows r - 1 .. r + 1 in 2-D (and across a periodic first
     // axis, row 0 reads row rows() - 1 and back), in rows r - n_1 - 1 .. r + n_1 + 1 and across periodic axes
-    // in 3-D. For steppers that take two products per sweep (time/chebyshev_exponential.hpp). Call once
+    // in 3-D, in rows r - n_1 n_2 - n_2 - 1 .. r + n_1 n_2 + n_2 + 1 and across periodic axes in 4-D. For
+    // steppers that take two products per sweep (time/chebyshev_exponential.hpp). Call once
     // from one thread (or use operator()) before calling from several when the coefficients may be unset.
     void apply_row(Index row, const double* p, double t, double* out) const;
     Index rows() const;
@@ -73,17 +74,24 @@ public:
 private:
     struct Cross {                    // flux through one face from correlated noise: sum w_k p[idx_k]
         Index lower, upper;           // the two cells of the face
+        std::size_t begin = 0;        // its terms: Coefficients::cross_idx, cross_w [begin, begin + n)
         int axis = 0;
-        std::array<Index, 8> idx;
-        std::array<double, 8> w;
+        int n = 0;
+    };
+    // At most 4 terms per other axis, and a transport-only face's far cell; built on the stack, stored packed.
+    struct CrossTerms {
+        std::array<Index, 4 * (kMaxAxes - 1) + 1> idx;
+        std::array<double, 4 * (kMaxAxes - 1) + 1> w;
         int n = 0;
     };
     struct Coefficients {
         // Per axis a, indexed by the lower cell c of the face (c, c + e_a); for the last cell of a
         // non-periodic axis that face is the wall: upper[a] = outflow coefficient, lower... = 0.
-        std::array<std::vector<double>, 3> a, b;
-        std::array<std::vector<double>, 3> wall;  // lower wall of cells with i_a = 0: F = -wall * p
+        std::array<std::vector<double>, kMaxAxes> a, b;
+        std::array<std::vector<double>, kMaxAxes> wall;  // lower wall of cells with i_a = 0: F = -wall * p
         std::vector<Cross> cross;     // per face: for matrix(), cell_current(), outflux()
+        std::vector<Index> cross_idx;  // the faces' terms, packed (a transport face holds one, 16 B)
+        std::vector<double> cross_w;
         // The same terms gathered per cell (row-major: row c = what the cross fluxes add to dp_c), so that the
         // hot loop reads each cell's row once, in parallel and in a fixed order (no scatter).
         Eigen::SparseMatrix<double, Eigen::RowMajor, int> cross_rows;
@@ -95,6 +103,11 @@ private:
 
     const Coefficients& ensure(double t) const;
     void assemble(double t, Coefficients& c) const;
+    void assemble_kinetic(double t, Coefficients& c) const;  // the kinetic form's Gibbs-exact scheme
+    void gather_cross_rows(Coefficients& c) const;
+    // Appends a face's cross terms (none: nothing) to c.cross and the packed arrays.
+    static void add_cross(Coefficients& c, Index lower, Index upper, int axis, const Index* idx, const double* w,
+                          int n);
     template <int Strided>
     void apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink = nullptr) const;
     template <int Strided>

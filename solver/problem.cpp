@@ -36,8 +36,8 @@ double Problem::eta_bar() const {
     return s / static_cast<double>(learning_rate.size());
 }
 
-Matrix3 Problem::diffusion(const Point& x, double t) const {
-    Matrix3 d = Matrix3::Zero();
+AxisMatrix Problem::diffusion(const Point& x, double t) const {
+    AxisMatrix d = AxisMatrix::Zero();
     const double eb = eta_bar();
     for (int a = 0; a < grid.dims; ++a)
         for (int b = 0; b < grid.dims; ++b)
@@ -53,8 +53,8 @@ double fd_step(const Grid& block, int a) {
     return 6e-6 * std::max(1.0, std::abs(g.upper[a]) + std::abs(g.lower[a]));
 }
 
-Matrix3 symmetric_sqrt(const Matrix3& d, int dims) {
-    Matrix3 b = Matrix3::Zero();
+AxisMatrix symmetric_sqrt(const AxisMatrix& d, int dims) {
+    AxisMatrix b = AxisMatrix::Zero();
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(d.topLeftCorner(dims, dims));
     const Eigen::VectorXd lam = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
     b.topLeftCorner(dims, dims) = es.eigenvectors() * lam.asDiagonal() * es.eigenvectors().transpose();
@@ -62,8 +62,8 @@ Matrix3 symmetric_sqrt(const Matrix3& d, int dims) {
 }
 }  // namespace
 
-Vector3 Problem::drift_at(const Point& x, double t) const {
-    Vector3 mu = Vector3::Zero();
+AxisVector Problem::drift_at(const Point& x, double t) const {
+    AxisVector mu = AxisVector::Zero();
     for (int a = 0; a < grid.dims; ++a) {
         if (potential) {
             const double h = fd_step(grid, a);
@@ -78,21 +78,21 @@ Vector3 Problem::drift_at(const Point& x, double t) const {
     return mu;
 }
 
-Vector3 Problem::noise_induced_drift(const Point& x, double t) const {
-    Vector3 v = Vector3::Zero();
+AxisVector Problem::noise_induced_drift(const Point& x, double t) const {
+    AxisVector v = AxisVector::Zero();
     if (!noise_depends_on_space()) return v;
     const int d = grid.dims;
     const double alpha = alpha_of(convention);
     if (convention == Convention::stratonovich && !noise_is_diagonal()) {
         // mu_ito = mu + 1/2 sum_jk B_jk dB_ik/dx_j with B = D^{1/2}; then the Ito flux: - 1/2 div D.
-        const Matrix3 b = symmetric_sqrt(diffusion(x, t), d);
+        const AxisMatrix b = symmetric_sqrt(diffusion(x, t), d);
         for (int j = 0; j < d; ++j) {
             const double h = fd_step(grid, j);
             Point xp = x, xm = x;
             xp[j] += h;
             xm[j] -= h;
-            const Matrix3 db = (symmetric_sqrt(diffusion(xp, t), d) - symmetric_sqrt(diffusion(xm, t), d)) / (2 * h);
-            const Matrix3 dd = (diffusion(xp, t) - diffusion(xm, t)) / (2 * h);
+            const AxisMatrix db = (symmetric_sqrt(diffusion(xp, t), d) - symmetric_sqrt(diffusion(xm, t), d)) / (2 * h);
+            const AxisMatrix dd = (diffusion(xp, t) - diffusion(xm, t)) / (2 * h);
             for (int i = 0; i < d; ++i) {
                 for (int k = 0; k < d; ++k) v[i] += 0.5 * b(j, k) * db(i, k);
                 v[i] -= 0.5 * dd(i, j);
@@ -106,7 +106,7 @@ Vector3 Problem::noise_induced_drift(const Point& x, double t) const {
         Point xp = x, xm = x;
         xp[j] += h;
         xm[j] -= h;
-        const Matrix3 dd = (diffusion(xp, t) - diffusion(xm, t)) / (2 * h);
+        const AxisMatrix dd = (diffusion(xp, t) - diffusion(xm, t)) / (2 * h);
         for (int i = 0; i < d; ++i) v[i] -= 0.5 * (1.0 - alpha) * dd(i, j);
     }
     return v;
@@ -132,7 +132,7 @@ bool Problem::noise_depends_on_space() const {
 bool Problem::noise_is_diagonal() const {
     for (std::size_t a = 0; a < noise.size(); ++a)
         for (std::size_t b = 0; b < noise.size(); ++b)
-            if (a != b && !(noise[a][b].is_constant() && noise[a][b]({0, 0, 0}, 0.0) == 0.0)) return false;
+            if (a != b && !(noise[a][b].is_constant() && noise[a][b](Point{}, 0.0) == 0.0)) return false;
     return true;
 }
 
@@ -140,29 +140,41 @@ void check_noise(const Problem& p, const std::string& where) {
     const Grid& g = p.grid;
     const int d = g.dims;
     // Sample the centres of a coarse lattice over the domain (and t = 0): every cell for small grids.
-    std::array<Index, 3> n{1, 1, 1};
-    for (int a = 0; a < d; ++a) n[a] = std::min<Index>(g.cells[a], p.noise_depends_on_space() ? 64 : 1);
-    for (Index i0 = 0; i0 < n[0]; ++i0)
-        for (Index i1 = 0; i1 < n[1]; ++i1)
-            for (Index i2 = 0; i2 < n[2]; ++i2) {
-                const std::array<Index, 3> i{i0, i1, i2};
-                Point x{0, 0, 0};
-                for (int a = 0; a < d; ++a)
-                    x[a] = g.lower[a] + (static_cast<double>(i[a]) + 0.5) * g.length(a) / static_cast<double>(n[a]);
-                Eigen::MatrixXd s(d, d);
-                for (int a = 0; a < d; ++a)
-                    for (int b = 0; b < d; ++b)
-                        s(a, b) = p.noise[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)](x, 0.0);
-                if (!s.allFinite())
-                    throw InputError(where + ": the noise is not finite at (" + std::to_string(x[0]) + ", ...)");
-                const double scale = std::max(1e-300, s.cwiseAbs().maxCoeff());
-                if ((s - s.transpose()).cwiseAbs().maxCoeff() > 1e-12 * scale)
-                    throw InputError(where + ": the noise matrix is not symmetric");
-                Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(s);
-                if (es.eigenvalues().minCoeff() < -1e-12 * scale)
-                    throw InputError(where + ": the noise matrix is not positive semidefinite (eigenvalue " +
-                                     std::to_string(es.eigenvalues().minCoeff()) + ")");
-            }
+    // Up to 64 points per axis in 1-3-D (2^18 in 3-D); 16 in 4-D (2^16: 64^4 would take minutes).
+    const Index per_axis = d < kMaxAxes ? 64 : 16;
+    Grid lattice;  // the sample points as the cells of a coarse grid over the same box
+    lattice.dims = d;
+    for (int a = 0; a < d; ++a) {
+        lattice.lower[a] = g.lower[a];
+        lattice.upper[a] = g.upper[a];
+        lattice.cells[a] = std::min<Index>(g.cells[a], p.noise_depends_on_space() ? per_axis : 1);
+    }
+    for (Index c = 0; c < lattice.size(); ++c) {
+        const Point x = lattice.centre_of(c);
+        Eigen::MatrixXd s(d, d);
+        for (int a = 0; a < d; ++a)
+            for (int b = 0; b < d; ++b)
+                s(a, b) = p.noise[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)](x, 0.0);
+        if (!s.allFinite())
+            throw InputError(where + ": the noise is not finite at (" + std::to_string(x[0]) + ", ...)");
+        const double scale = std::max(1e-300, s.cwiseAbs().maxCoeff());
+        if ((s - s.transpose()).cwiseAbs().maxCoeff() > 1e-12 * scale)
+            throw InputError(where + ": the noise matrix is not symmetric");
+        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(s);
+        if (es.eigenvalues().minCoeff() < -1e-12 * scale)
+            throw InputError(where + ": the noise matrix is not positive semidefinite (eigenvalue " +
+                             std::to_string(es.eigenvalues().minCoeff()) + ")");
+    }
+}
+
+bool has_transport_axis(const Problem& pb) {
+    if (pb.scheme == Scheme::upwind) return false;
+    if (pb.kinetic) return true;
+    for (int a = 0; a < pb.grid.dims; ++a) {
+        const Expression& e = pb.noise[static_cast<std::size_t>(a)][static_cast<std::size_t>(a)];
+        if (e.is_constant() && e(Point{}, 0.0) == 0.0) return true;
+    }
+    return false;
 }
 
 }  // namespace fpsolve

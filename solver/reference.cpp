@@ -5,18 +5,28 @@
 
 namespace fpsolve {
 
+bool has_gibbs_energy(const Problem& pb) { return pb.kinetic || pb.potential; }
+
+double gibbs_energy_at(const Problem& pb, const Point& x) {
+    if (!pb.kinetic) return (*pb.potential)(x, 0.0);
+    const KineticForm& k = *pb.kinetic;
+    double e = k.potential(x, 0.0);
+    for (int a = k.positions; a < pb.grid.dims; ++a) e += 0.5 * x[a] * x[a];
+    return e;
+}
+
 namespace {
-Eigen::VectorXd potential_on(const Problem& pb, const Grid& g) {
-    const Index n = g.size();
-    Eigen::VectorXd l(n);
-    for (Index c = 0; c < n; ++c) l[c] = (*pb.potential)(g.centre_of(c), 0.0);
-    return l;
+// gibbs_energy_at the centres of g (the whole grid, or a block of it).
+Eigen::VectorXd energy_on(const Problem& pb, const Grid& g) {
+    Eigen::VectorXd e(g.size());
+    for (Index c = 0; c < g.size(); ++c) e[c] = gibbs_energy_at(pb, g.centre_of(c));
+    return e;
 }
 }  // namespace
 
 Eigen::VectorXd potential_at_centres(const Problem& pb) {
-    if (!pb.potential) return {};
-    return potential_on(pb, pb.grid);
+    if (!has_gibbs_energy(pb)) return {};
+    return energy_on(pb, pb.grid);
 }
 
 namespace {
@@ -49,11 +59,11 @@ bool potential_is_periodic(const Problem& pb) {
 
 // The potential along each axis line through cell 0: line[a][i] = L at the centre with index i along axis a and 0
 // along the others (of the whole grid `g`).
-std::array<std::vector<double>, 3> axis_lines(const Problem& pb, const Grid& g) {
-    std::array<std::vector<double>, 3> line;
+std::array<std::vector<double>, kMaxAxes> axis_lines(const Problem& pb, const Grid& g) {
+    std::array<std::vector<double>, kMaxAxes> line;
     for (int a = 0; a < g.dims; ++a)
         for (Index i = 0; i < g.cells[a]; ++i) {
-            Point x{0.0, 0.0, 0.0};
+            Point x{};
             for (int b = 0; b < g.dims; ++b) x[b] = g.centre(b, b == a ? i : 0);
             line[a].push_back((*pb.potential)(x, 0.0));
         }
@@ -62,7 +72,7 @@ std::array<std::vector<double>, 3> axis_lines(const Problem& pb, const Grid& g) 
 
 // Additive separability L = sum_a L_a(x_a) on the grid: L(i,j,k) - L(i,0,0) - L(0,j,0) - L(0,0,k) + 2 L(0,0,0) = 0,
 // checked on the block `b` whose potential is `l`.
-bool separates(const Grid& b, const Eigen::VectorXd& l, const std::array<std::vector<double>, 3>& line,
+bool separates(const Grid& b, const Eigen::VectorXd& l, const std::array<std::vector<double>, kMaxAxes>& line,
                const BlockReductions& reduce) {
     const double scale = 1.0 + reduce.max(l.size() ? l.cwiseAbs().maxCoeff() : 0.0);
     const double base = line[0][0];
@@ -80,8 +90,8 @@ std::optional<Reference> one_dimensional(const Problem& pb) {
     const Grid& g = pb.grid;
     const double alpha = alpha_of(pb.convention);
     const Index n = g.cells[0];
-    auto d_at = [&](double x) { return pb.diffusion({x, 0, 0}, 0.0)(0, 0); };
-    auto mu_at = [&](double x) { return pb.drift_at({x, 0, 0}, 0.0)[0]; };
+    auto d_at = [&](double x) { return pb.diffusion({x}, 0.0)(0, 0); };
+    auto mu_at = [&](double x) { return pb.drift_at({x}, 0.0)[0]; };
     // psi(x) = ∫ 2 mu / D from the first centre, by 5-point Gauss–Legendre between centres.
     static constexpr double node[5] = {-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831,
                                        0.9061798459386640};
@@ -116,9 +126,16 @@ std::optional<Reference> stationary_reference(const Problem& pb, const Grid& blo
     for (int a = 0; a < g.dims; ++a)
         if (g.boundary[a] == Boundary::absorbing) return std::nullopt;
 
+    if (pb.kinetic) {  // exp(-H / T), the exact fixed point of the kinetic scheme (with periodic positions, if U is)
+        const Eigen::VectorXd h = energy_on(pb, block);
+        if (!reduce.all(h.allFinite())) return std::nullopt;
+        const double t = pb.kinetic->temperature;
+        return Reference{normalised(exp_below_max(-h / t, reduce), g, reduce), "gibbs", t};
+    }
+
     if (pb.potential && !pb.noise_depends_on_space() && pb.noise_is_diagonal()) {
-        const Matrix3 d = pb.diffusion({0, 0, 0}, 0.0);
-        std::array<double, 3> temp{};
+        const AxisMatrix d = pb.diffusion(Point{}, 0.0);
+        std::array<double, kMaxAxes> temp{};
         bool positive = true, equal = true;
         for (int a = 0; a < g.dims; ++a) {
             temp[a] = d(a, a) / (2.0 * pb.drift_scale(a));
@@ -126,7 +143,7 @@ std::optional<Reference> stationary_reference(const Problem& pb, const Grid& blo
             equal = equal && std::abs(temp[a] - temp[0]) <= 1e-12 * temp[0];
         }
         if (positive && potential_is_periodic(pb)) {
-            const Eigen::VectorXd l = potential_on(pb, block);
+            const Eigen::VectorXd l = energy_on(pb, block);
             if (!reduce.all(l.allFinite())) return std::nullopt;
             if (equal) {
                 const double lmin = reduce.min(l.size() ? l.minCoeff() : std::numeric_limits<double>::infinity());

@@ -39,7 +39,11 @@ struct BlockReductions {
 std::optional<Reference> stationary_reference(const Problem& problem, const Grid& block,
                                               const BlockReductions& reduce);
 
-// Potential at the cell centres (empty without a potential).
+// The energy whose Gibbs density exp(-E/T) is the reference: H = U(x) + |v|^2/2 of the kinetic form, else the
+// potential. gibbs_energy_at only for a problem with one (has_gibbs_energy).
+bool has_gibbs_energy(const Problem& problem);
+double gibbs_energy_at(const Problem& problem, const Point& x);
+// That energy at the cell centres (empty without one).
 Eigen::VectorXd potential_at_centres(const Problem& problem);
 
 }  // namespace fpsolve
