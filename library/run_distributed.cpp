@@ -128,14 +128,13 @@ RunResult run_distributed(const Config* config, const std::string& resume_path,
         if (root && !resuming && !out.empty()) check_output_path(out, options.force);
     });
     const Problem& pb = c.problem;
-    const Grid& g = pb.grid;
     RunResult result = result_header(c, out, resuming ? &resumed : nullptr);
     if (resuming && c.time.times.size() < 2) {
         result.status = "complete";
         return result;
     }
 
-    const Decomposition dec(world, g);
+    const Decomposition dec(world, pb);  // ghost layers as wide as the operator reads
     const DistributedOperator op(dec, pb);
     const TimeSettings ts = resolve(c.time, op);
     State p;

@@ -164,7 +164,7 @@ StationaryResult stationary_distributed(const Config& config, const StationaryOp
         if (root && !options.output.empty()) check_output_path(options.output, options.force);
     });
 
-    const Decomposition dec(world, g);
+    const Decomposition dec(world, pb);  // ghost layers as wide as the operator reads
     // The initial density only matters for the mean first-passage time from it; checked before solving.
     const State initial = absorbing ? initial_owned(dec, pb.initial) : State();
     const DistributedOperator op(dec, pb);

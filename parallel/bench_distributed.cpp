@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
         }
     }
     {  // the decomposition frees its MPI objects before MPI_Finalize
-    const Decomposition dec(MPI_COMM_WORLD, pb.grid);
+    const Decomposition dec(MPI_COMM_WORLD, pb);
     const DistributedOperator op(dec, pb);
     const State p = dec.slice(initial_state(pb.grid, pb.initial));
     State f, ext, dext;

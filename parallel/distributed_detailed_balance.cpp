@@ -21,7 +21,7 @@ using Sparse = Eigen::SparseMatrix<double>;
 Index global_cell(const Decomposition& dec, Index extended_cell) {
     const Grid& e = dec.extended();
     const Grid& g = dec.global();
-    std::array<Index, 3> i{0, 0, 0};
+    std::array<Index, kMaxAxes> i{};
     for (int a = e.dims - 1; a >= 0; --a) {
         i[static_cast<std::size_t>(a)] = extended_cell % e.cells[a];
         extended_cell /= e.cells[a];

@@ -12,13 +12,13 @@ DistributedDiagnostics::DistributedDiagnostics(const DistributedOperator& op, st
     const auto& owned = dec.owned_cells();
     const Index n = dec.owned_size();
     for (int a = 0; a < g.dims; ++a) coords_[a].resize(n);
-    const bool gibbs = reference_ && reference_->kind == "gibbs" && op.global_problem().potential;
+    const bool gibbs = reference_ && reference_->kind == "gibbs" && has_gibbs_energy(op.global_problem());
     if (gibbs) potential_.resize(n);
     for (Index k = 0; k < n; ++k) {
         const auto i = e.unravel(owned[static_cast<std::size_t>(k)]);
-        Point x{0.0, 0.0, 0.0};
+        Point x{};
         for (int a = 0; a < g.dims; ++a) x[a] = coords_[a][k] = g.centre(a, i[a] - dec.ghost_lower()[a] + dec.begin()[a]);
-        if (gibbs) potential_[k] = (*op.global_problem().potential)(x, 0.0);
+        if (gibbs) potential_[k] = gibbs_energy_at(op.global_problem(), x);
     }
 }
 
@@ -30,7 +30,7 @@ Diagnostics DistributedDiagnostics::operator()(const State& p, double t) const {
     MPI_Comm comm = dec.comm();
 
     // First pass: mass, first moments, entropy, distances to the reference, potential energy.
-    enum { mass, mom0, mom1, mom2, ent, l1, kl, pot, count };
+    enum { mass, mom0, ent = mom0 + kMaxAxes, l1, kl, pot, count };
     double local[count] = {}, total[count] = {};
     local[mass] = p.sum();
     for (int a = 0; a < d; ++a) local[mom0 + a] = coords_[a].dot(p);
@@ -53,13 +53,14 @@ Diagnostics DistributedDiagnostics::operator()(const State& p, double t) const {
     for (int a = 0; a < d; ++a) out.mean[a] = total[mom0 + a] * v / m;
 
     // Second pass: the covariance about the global mean.
-    double cl[9] = {}, ct[9] = {};
+    constexpr int k = kMaxAxes;
+    double cl[k * k] = {}, ct[k * k] = {};
     for (int a = 0; a < d; ++a)
         for (int b = 0; b <= a; ++b)
-            cl[a * 3 + b] = ((coords_[a].array() - out.mean[a]) * (coords_[b].array() - out.mean[b]) * p.array()).sum();
-    MPI_Allreduce(cl, ct, 9, MPI_DOUBLE, MPI_SUM, comm);
+            cl[a * k + b] = ((coords_[a].array() - out.mean[a]) * (coords_[b].array() - out.mean[b]) * p.array()).sum();
+    MPI_Allreduce(cl, ct, k * k, MPI_DOUBLE, MPI_SUM, comm);
     for (int a = 0; a < d; ++a)
-        for (int b = 0; b <= a; ++b) out.covariance(a, b) = out.covariance(b, a) = ct[a * 3 + b] * v / m;
+        for (int b = 0; b <= a; ++b) out.covariance(a, b) = out.covariance(b, a) = ct[a * k + b] * v / m;
 
     out.entropy = total[ent] * v;
     if (reference_) {

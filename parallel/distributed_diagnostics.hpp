@@ -21,7 +21,7 @@ private:
     const DistributedOperator& op_;
     std::optional<Reference> reference_;
     Eigen::VectorXd potential_;
-    std::array<Eigen::VectorXd, 3> coords_;
+    std::array<Eigen::VectorXd, kMaxAxes> coords_;
 };
 
 }  // namespace fpsolve

@@ -7,8 +7,12 @@
 // [first_r, first_r + owned_r)); each owned row of A is the owned row of the rank's extended-block operator
 // (distributed_operator.hpp), its ghost columns mapped to their owners' numbers through one halo exchange
 // of the numbering itself. The matrix is a hypre IJ/ParCSR matrix; the solver is GMRES (restart 50)
-// preconditioned by BoomerAMG, to a relative residual ||b - M x||_2 / ||b||_2 <= tol (A is non-symmetric
-// with drift and may have 9-point stencils, periodic wraps and absorbing walls).
+// preconditioned by one BoomerAMG V-cycle, to a relative residual ||b - M x||_2 / ||b||_2 <= tol (A is
+// non-symmetric with drift and may have 9-point stencils, periodic wraps and absorbing walls). With
+// transport-only axes (no diffusion along them: two ghost layers, decomposition.hpp) the preconditioner is ILU(1)
+// of each rank's block instead: AMG stalled on the kinetic OU steady state (64x24 to 512x192 cells but for
+// 64x48, one rank or several) where ILU(1) converged up to 256x96. A solve that does not converge is repeated once with the
+// other preconditioner, which the system then keeps.
 //
 // Every method is collective. A failed solve (not converged) throws RunError on every rank.
 #pragma once
@@ -17,6 +21,8 @@
 #include "distributed_operator.hpp"
 
 namespace fpsolve {
+
+enum class HyprePreconditioner { amg, ilu };
 
 struct HypreSettings {
     double tol = 1e-12;     // relative residual of every solve
@@ -54,6 +60,8 @@ private:
     std::unique_ptr<Impl> impl_;
     const DistributedOperator& op_;
     HypreSettings settings_;
+    HyprePreconditioner preconditioner_ = HyprePreconditioner::amg;
+    bool switched_ = false;  // the other preconditioner was tried once: no more switching
     Index first_ = 0, rows_ = 0;
     std::vector<Index> grid_index_;
     double last_residual_ = 0.0, matrix_norm_ = 0.0;

@@ -48,6 +48,30 @@ gaussian = { mean = [0.2, 0.0, -0.1], covariance = [[0.1, 0, 0], [0, 0.1, 0], [0
 end = 0.2
 snapshots = 3
 TOML
+# Kinetic OU in phase space: no diffusion along x, whose faces read two cells upstream (two ghost layers along x).
+# 128 x 40 cells: cutting x (4 x 40 ghost cells per cut) is cheaper than cutting v (2 x 128), so x is cut.
+cat > kinetic.toml <<'TOML'
+title = "kinetic Ornstein-Uhlenbeck: transport-only x"
+[grid]
+lower = [-6.0, -6.0]
+upper = [6.0, 6.0]
+cells = [128, 40]
+variables = ["x", "v"]
+[dynamics]
+drift = ["v", "-x - 0.5*v"]
+noise = [[0, 0], [0, 1]]
+[initial]
+gaussian = { mean = [1.0, 0.5], covariance = [[0.4, 0.1], [0.1, 0.3]] }
+[time]
+end = 0.5
+snapshots = 3
+integrator = "dopri5"
+TOML
+# The kinetic form (its Gibbs-exact scheme) on a double well, so the force varies; a box that holds the motion.
+sed -e 's|^drift = .*|kinetic = { potential = "(x^2 - 1)^2", friction = 1.0, temperature = 0.5 }|' -e '/^noise = /d' \
+  -e 's|^title = .*|title = "kinetic double well, kinetic form"|' -e 's|^lower = .*|lower = [-2.5, -4.0]|' \
+  -e 's|^upper = .*|upper = [2.5, 4.0]|' -e 's|^gaussian = .*|gaussian = { mean = [-1.0, 0.5], covariance = 0.05 }|' \
+  kinetic.toml > kinetic-form.toml
 
 scen=$src/data/scenarios
 # name | config | overrides
@@ -60,6 +84,8 @@ cases=(
   "diffusion3d|diffusion3d.toml|time.integrator=\"cash_karp54\""
   "absorbing|$scen/absorbing-walls.toml|time.end=0.3 time.snapshots=4"
   "multiplicative|$scen/multiplicative-stratonovich.toml|time.end=0.2 time.snapshots=3 time.integrator=\"rk4\""
+  "kinetic-ou|kinetic.toml|output.current=true"
+  "kinetic-form|kinetic-form.toml|output.current=true"
 )
 # Implicit TR-BDF2: hypre's iterative solves (1e-4 rtol) against the serial sparse LU, so the files agree to the
 # tolerance, not to round-off: 10 rtol (a step decision near err = 1 may flip).
@@ -77,6 +103,8 @@ stationary=(
   "ou-correlated-stationary|$scen/ou-correlated.toml|grid.cells=[40,40]"
   "periodic-stationary|periodic.toml|"
   "absorbing-stationary|$scen/absorbing-walls.toml|"
+  "kinetic-ou-stationary|kinetic.toml|grid.cells=[80,24] stationary.eigenvalues=2"
+  "kinetic-form-stationary|kinetic-form.toml|grid.cells=[80,24] stationary.eigenvalues=2"
 )
 status=0
 compare_case() {  # command name config overrides tolerance-options...
