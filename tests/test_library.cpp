@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/wait.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -39,10 +40,16 @@ snapshots = 5
 
 struct TempDir {
     fs::path path;
-    TempDir() : path(fs::temp_directory_path() / ("fpsolve-lib-" + std::to_string(std::rand()))) {
+    // ctest runs the test cases as concurrent processes: the pid and a counter keep their folders apart.
+    TempDir() : path(fs::temp_directory_path() / ("fpsolve-lib-" + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(counter()++))) {
         fs::create_directories(path);
     }
     ~TempDir() { fs::remove_all(path); }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
 };
 
 std::string source_dir() {
