@@ -93,8 +93,8 @@ ParsedConfig load_sgd_config(const std::string& path, const std::vector<std::str
     auto refuse_time = [](const std::string& key) {
         for (const char* k : {"end", "snapshots", "times"})
             if (key == std::string("time.") + k)
-                throw InputError(key + ": not used by fpsolve sgd (snapshot times are t = k eta from sgd.steps and "
-                                 "sgd.snapshots)");
+                throw InputError(key + ": not used by fpsolve sgd (snapshot times are t = k eta, or k sqrt(eta) with "
+                                 "momentum, from sgd.steps and sgd.snapshots)");
     };
     if (const toml::table* t = root["time"].as_table())
         for (auto&& [k, v] : *t) refuse_time("time." + std::string(k.str()));
@@ -156,39 +156,67 @@ ModelOptions read_model(const ParsedConfig& c, std::string& data_path) {
         if (m.kind != ModelKind::logistic) throw InputError("model.threshold: only for logistic regression");
         m.threshold = k.number("threshold", *t);
     }
+    m.intercept = k.boolean("intercept", true);
+    if (!m.intercept && m.kind != ModelKind::linear)
+        throw InputError("model.intercept: only for linear regression (logistic regression has none)");
     k.finish();
     return m;
 }
 
-SgdSettings read_sgd(const ParsedConfig& c) {
+int parameter_count(const ModelOptions& m) { return m.kind == ModelKind::linear && !m.intercept ? 1 : 2; }
+
+SgdSettings read_sgd(const ParsedConfig& c, int parameters) {
     const auto it = c.extra.find("sgd");
     if (it == c.extra.end()) throw InputError(c.path + ": the [sgd] table is missing");
     Keys k(it->second, "sgd");
     SgdSettings s;
+    if (const toml::node* m = k.get("momentum")) {
+        s.momentum = k.number("momentum", *m);
+        if (!(s.momentum >= 0.0 && s.momentum < 1.0)) throw InputError("sgd.momentum: expected 0 <= beta < 1");
+    }
+    const bool momentum = s.momentum > 0.0;
+    const std::string count = parameters == 1 ? "one number" : "two numbers";
     const toml::node* lr = k.get("learning_rate");
     if (!lr) throw InputError("sgd.learning_rate: required (a number, or one per parameter)");
     const auto rates = k.numbers("learning_rate", *lr);
+    if (momentum && rates.size() != 1)
+        throw InputError("sgd.learning_rate: with sgd.momentum, expected one number (heavy ball has one rate eta)");
     if (rates.size() != 1 && rates.size() != 2)
         throw InputError("sgd.learning_rate: expected one number or two (one per parameter)");
     s.rates = Vector2(rates.front(), rates.back());
     if (!(s.rates.minCoeff() > 0.0)) throw InputError("sgd.learning_rate: must be positive");
     s.batch = static_cast<int>(k.whole("batch_size", 1, 1));
     s.steps = k.whole("steps", 0, 1);
-    if (s.steps == 0) throw InputError("sgd.steps: required (SGD steps per chain; t_end = steps * eta)");
+    if (s.steps == 0)
+        throw InputError(std::string("sgd.steps: required (SGD steps per chain; t_end = steps * ") +
+                         (momentum ? "sqrt(eta))" : "eta)"));
     s.snapshots = static_cast<int>(k.whole("snapshots", 11, 2));
     s.chains = static_cast<Eigen::Index>(k.whole("chains", 10000, 2));
     s.seed = static_cast<std::uint64_t>(k.whole("seed", 1, 0));
     s.threads = static_cast<int>(k.whole("threads", 1, 1));
+    auto vector_of = [&](const std::string& key, const toml::node& n) {
+        const auto v = k.numbers(key, n);
+        if (static_cast<int>(v.size()) != parameters)
+            throw InputError("sgd." + key + ": expected " + count + " (one per parameter)");
+        return Vector2(v[0], parameters == 2 ? v[1] : 0.0);
+    };
     const toml::node* st = k.get("start");
     if (!st) throw InputError("sgd.start: required (the chains' starting parameters, one per axis)");
-    const auto start = k.numbers("start", *st);
-    if (start.size() != 2) throw InputError("sgd.start: expected two numbers");
-    s.start = Vector2(start[0], start[1]);
+    s.start = vector_of("start", *st);
     if (const toml::node* sd = k.get("start_sd")) {
         s.start_sd = k.number("start_sd", *sd);
         if (!(s.start_sd > 0.0)) throw InputError("sgd.start_sd: must be positive");
     }
-    s.per_parameter = k.boolean("per_parameter", true);
+    for (const char* key : {"start_velocity", "start_velocity_sd"})
+        if (!momentum && k.get(key)) throw InputError(std::string("sgd.") + key + ": only with sgd.momentum > 0");
+    if (const toml::node* sv = k.get("start_velocity")) s.start_velocity = vector_of("start_velocity", *sv);
+    if (const toml::node* sd = k.get("start_velocity_sd")) {
+        s.start_velocity_sd = k.number("start_velocity_sd", *sd);
+        if (!(s.start_velocity_sd > 0.0)) throw InputError("sgd.start_velocity_sd: must be positive");
+    }
+    s.per_parameter = k.boolean("per_parameter", !momentum);
+    if (momentum && s.per_parameter)
+        throw InputError("sgd.per_parameter: not with sgd.momentum (the rates eta'/sigma_a^2 are a plain-SGD question)");
     if (const toml::node* sw = k.get("sweep_eta")) s.sweep = k.numbers("sweep_eta", *sw);
     s.sweep_chains = static_cast<Eigen::Index>(k.whole("sweep_chains", 0, 0));
     k.finish();

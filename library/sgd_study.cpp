@@ -2,6 +2,7 @@
 //
 //   config -> model (data) -> Problem (sgd_problem) -> FokkerPlanckOperator -> integrate, the chains advanced at
 //   each snapshot -> stationary comparisons -> per-parameter rates -> eta sweep -> /sgd in the file
+// With sgd.momentum the same stages run in phase space (sgd_momentum_study.cpp).
 #include "sgd_study.hpp"
 
 #include <Eigen/SparseLU>
@@ -12,13 +13,13 @@
 #include "initial_density.hpp"
 #include "library_support.hpp"
 #include "sgd_config.hpp"
+#include "sgd_study_parts.hpp"
 #include "study_support.hpp"
 
 namespace fpsolve {
 
-namespace {
+namespace sgd_parts {
 
-// A p = 0, sum(p) V = 1: one sparse LU with the last row replaced by the normalisation.
 Eigen::VectorXd stationary_density(const FokkerPlanckOperator& op) {
     const Eigen::SparseMatrix<double> a = op.matrix(0.0);
     const Index n = a.rows();
@@ -38,6 +39,33 @@ Eigen::VectorXd stationary_density(const FokkerPlanckOperator& op) {
     if (!p.allFinite()) throw RunError("the stationary solve failed (non-finite density)");
     return p;
 }
+
+std::string correlation_warning(double ratio) {
+    if (!(ratio > 1.0)) return "";
+    char msg[240];
+    std::snprintf(msg, sizeof msg,
+                  "the gradient noise is too correlated for the 9-point stencil on this grid (ratio %.3g > 1); "
+                  "densities may dip below 0: choose h_y/h_x nearer sqrt(D_yy/D_xx)",
+                  ratio);
+    return msg;
+}
+
+std::vector<long> snapshot_steps(long steps, int snapshots) {
+    std::vector<long> out;
+    for (int j = 0; j < snapshots; ++j) {
+        const long k = static_cast<long>(std::llround(static_cast<double>(steps) * j / (snapshots - 1)));
+        if (out.empty() || k > out.back()) out.push_back(k);
+    }
+    return out;
+}
+
+}  // namespace sgd_parts
+
+namespace {
+
+using sgd_parts::correlation_warning;
+using sgd_parts::snapshot_steps;
+using sgd_parts::stationary_density;
 
 // Gibbs p ∝ exp(-2 L / T) at cell centres, mass 1.
 Eigen::VectorXd gibbs_density(const Grid& g, const Eigen::VectorXd& loss, double temperature) {
@@ -82,16 +110,6 @@ void check_sweep(const Setup& s, const SgdStudyResult& r) {
             throw InputError("--sweep-eta " + std::to_string(eta) + ": SGD has no stationary covariance at this rate "
                              "(eta too large for the curvature)");
     }
-}
-
-std::string correlation_warning(double ratio) {
-    if (!(ratio > 1.0)) return "";
-    char msg[240];
-    std::snprintf(msg, sizeof msg,
-                  "the gradient noise is too correlated for the 9-point stencil on this grid (ratio %.3g > 1); "
-                  "densities may dip below 0: choose h_y/h_x nearer sqrt(D_yy/D_xx)",
-                  ratio);
-    return msg;
 }
 
 // Stationarity: the FP steady state, the last SGD iterates, the two approximations.
@@ -303,17 +321,27 @@ Setup read_setup(const SgdStudyOptions& o) {
     const ParsedConfig& c = s.config;
     std::string data_path;
     const ModelOptions mo = read_model(c, data_path);
-    s.settings = read_sgd(c);
+    const int d = parameter_count(mo);
+    s.settings = read_sgd(c, d);
     SgdSettings& st = s.settings;
+    const bool momentum = st.momentum > 0.0;
     if (!o.sweep.empty()) st.sweep = o.sweep;
     for (double e : st.sweep)
         if (!(e > 0.0) || !std::isfinite(e)) throw InputError("--sweep-eta: learning rates must be positive");
     const Grid& g = c.problem.grid;
-    if (g.dims != 2) throw InputError("grid: fpsolve sgd needs a 2-D grid (one axis per parameter)");
-    for (int a = 0; a < 2; ++a)
+    if (momentum) {
+        check_phase_space_grid(g, d);
+    } else {
+        if (d != 2)
+            throw InputError("model.intercept: false leaves one parameter, and fpsolve sgd without momentum needs two "
+                             "(with sgd.momentum its phase space (w, p) is 2-D)");
+        if (g.dims != 2) throw InputError("grid: fpsolve sgd needs a 2-D grid (one axis per parameter)");
+    }
+    for (int a = 0; a < g.dims; ++a)
         if (g.boundary[a] != Boundary::reflecting)
             throw InputError("grid.boundary: fpsolve sgd needs reflecting walls (SGD mass stays on the grid)");
-    if (st.start_sd == 0.0) st.start_sd = std::max(g.spacing(0), g.spacing(1));
+    if (st.start_sd == 0.0) st.start_sd = d == 2 ? std::max(g.spacing(0), g.spacing(1)) : g.spacing(0);
+    if (momentum && st.start_velocity_sd == 0.0) st.start_velocity_sd = st.start_sd;
     s.model = std::make_shared<const SgdModel>(SgdModel::from_data(read_csv(data_path), mo));
     return s;
 }
@@ -341,18 +369,9 @@ void describe(Setup& s, SgdStudyResult& r) {
     r.gibbs_temperature = 0.5 * (r.temperatures[0] + r.temperatures[1]);
 }
 
-// Snapshot steps k_j (whole steps, increasing) of `snapshots` nearly even ones from 0 to `steps`.
-std::vector<long> snapshot_steps(long steps, int snapshots) {
-    std::vector<long> out;
-    for (int j = 0; j < snapshots; ++j) {
-        const long k = static_cast<long>(std::llround(static_cast<double>(steps) * j / (snapshots - 1)));
-        if (out.empty() || k > out.back()) out.push_back(k);
-    }
-    return out;
-}
-
 SgdStudyResult study(const SgdStudyOptions& o) {
     Setup s = read_setup(o);
+    if (s.settings.momentum > 0.0) return momentum_study(o, s.config, s.settings, s.model);
     const ParsedConfig& c = s.config;
     const SgdSettings& st = s.settings;
     const Grid& g = c.problem.grid;
@@ -379,7 +398,8 @@ SgdStudyResult study(const SgdStudyOptions& o) {
 
     check_sweep(s, r);
     warn(r.warnings, o.on_warning, correlation_warning(op.cross_monotonicity_ratio()));
-    s.chains = ChainSettings{st.rates, st.batch, st.seed, st.chains, st.threads, st.start, st.start_sd};
+    s.chains = ChainSettings{st.rates, st.batch, st.seed, st.chains, st.threads, st.start,
+                             st.start_sd, 0.0, 2, Vector2::Zero(), 0.0};  // no momentum, two parameters
     SgdChains chains(*s.model, s.chains);
     const DiagnosticsCalculator diagnostics(op, std::nullopt);
     SnapshotWriter writer(r.output, g, {c.text, program_version}, false, std::nullopt);

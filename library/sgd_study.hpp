@@ -11,6 +11,10 @@
 // the rates eta_a = eta'/sigma_a^2 meant to restore Gibbs, and the stationary covariance against eta (the sweep),
 // where SGD and its SDE differ at O(eta). It writes the DESIGN §4 file (the FP density at t = k eta_bar) with the
 // group /sgd, and returns every number the command line reports (apps/cmd_sgd.cpp).
+//
+// With sgd.momentum = beta > 0 it studies heavy-ball SGD instead (sgd_momentum.hpp): the FP density of the kinetic
+// SDE on the phase space (w, p = v/sqrt(eta)) of 2d axes at t = k sqrt(eta), against the chains' phase-space points,
+// at stationarity (with the closed forms) and along an eta sweep at fixed gamma = (1 - beta)/sqrt(eta).
 #pragma once
 #include <Eigen/Dense>
 #include <array>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "sgd_chains.hpp"
+#include "sgd_momentum.hpp"
 
 namespace fpsolve {
 
@@ -77,6 +82,42 @@ struct SgdSweepRow {
     long steps = 0;
 };
 
+// With momentum: one snapshot t = k sqrt(eta) in phase space (w_1 .. w_d, p_1 .. p_d), as SgdSnapshot.
+struct SgdPhaseSnapshot {
+    long step = 0;
+    double time = 0.0, l1 = 0.0, floor = 0.0, outside = 0.0;
+    PhaseMoments fp, sgd;
+};
+
+// With momentum: a stationary density (or closed form) in phase space against the last heavy-ball iterates.
+struct SgdPhaseComparison {
+    std::string name;
+    double l1 = std::nan("");  // NaN: not compared (moments only)
+    PhaseMoments moments;
+};
+
+// With momentum: the stationary phase-space covariance at one eta, beta = 1 - gamma sqrt(eta) (gamma fixed).
+struct SgdMomentumSweepRow {
+    double eta = 0.0, beta = 0.0;
+    long steps = 0;
+    Eigen::MatrixXd sgd, fp, lyapunov;  // chains from (w*, 0); FP stationary on a grid fitted to +-7 sd; frozen noise
+    Eigen::MatrixXd sde, exact;         // closed forms, linear regression only (else empty)
+    double se_w = 0.0, se_p = 0.0;      // standard errors of the traces of the chains' w and p blocks
+    double l1 = 0.0, floor = 0.0;       // the chains' histogram against the FP stationary density on that grid
+};
+
+struct SgdMomentumResult {
+    double eta = 0.0, beta = 0.0, friction = 0.0, step_time = 0.0;  // gamma = (1 - beta)/sqrt(eta); sqrt(eta)
+    int parameters = 2;                                               // d: the phase space has 2d axes
+    std::vector<std::string> axes;                                    // the grid's variables
+    Eigen::VectorXd temperatures;       // T_a = sqrt(eta) Sigma_aa(w*)/(2 gamma b) (equipartition with frozen noise)
+    std::vector<SgdPhaseSnapshot> evolution;
+    double stationary_floor = 0.0, fp_end_to_stationary = 0.0;
+    double stationary_min_relative = 0.0;  // smallest / largest value of the FP stationary density
+    std::vector<SgdPhaseComparison> stationary;
+    std::vector<SgdMomentumSweepRow> sweep;
+};
+
 struct SgdStudyResult {
     std::string status;  // "complete", or "interrupted" (the file holds evolution.size() snapshots, no /sgd)
     std::string title, output, model;  // model: the SgdModel's description
@@ -103,6 +144,9 @@ struct SgdStudyResult {
     std::vector<SgdComparison> stationary;
     std::optional<SgdPerParameter> per_parameter;  // sgd.per_parameter
     std::vector<SgdSweepRow> sweep;
+    // Set with sgd.momentum (then evolution, stationary, per_parameter and sweep stay empty, temperatures 0,
+    // rates = (eta, eta), eta_bar = eta and t_end = steps sqrt(eta)).
+    std::optional<SgdMomentumResult> momentum;
     std::vector<std::string> warnings;
 };
 

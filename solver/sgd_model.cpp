@@ -72,9 +72,13 @@ DataSet read_csv(const std::string& path) {
     return d;
 }
 
-SgdModel::SgdModel(ModelKind kind, Eigen::MatrixX2d inputs, Eigen::VectorXd targets, std::string description)
-    : kind_(kind), a_(std::move(inputs)), y_(std::move(targets)), description_(std::move(description)) {
+SgdModel::SgdModel(ModelKind kind, Eigen::MatrixX2d inputs, Eigen::VectorXd targets, std::string description,
+                   int parameters)
+    : kind_(kind), a_(std::move(inputs)), y_(std::move(targets)), description_(std::move(description)),
+      parameters_(parameters) {
     if (a_.rows() != y_.size() || y_.size() < 2) throw InputError("model: needs at least two examples");
+    if (parameters_ == 1 && (kind_ != ModelKind::linear || !a_.col(1).isZero(0.0)))
+        throw InputError("model: one parameter is linear regression without intercept (zero second input)");
     if (kind_ == ModelKind::linear) {
         for (std::size_t i = 0; i < 5; ++i)
             for (std::size_t j = 0; j < 3; ++j)
@@ -104,10 +108,15 @@ SgdModel SgdModel::from_data(const DataSet& data, const ModelOptions& o) {
     }
     Eigen::VectorXd y = data.column(o.target, "model.target");
     std::string desc;
+    if (!o.intercept && o.kind != ModelKind::linear) throw InputError("model.intercept: only for linear regression");
     if (o.kind == ModelKind::linear) {
-        a.col(1).setOnes();
+        if (o.intercept)
+            a.col(1).setOnes();
+        else
+            a.col(1).setZero();
         if (o.standardize_target) y = standardized(y, "model.target");
-        desc = "linear regression " + o.target + " ~ w " + o.features[0] + " + b (squared loss)";
+        desc = "linear regression " + o.target + " ~ w " + o.features[0] +
+               (o.intercept ? " + b (squared loss)" : " (squared loss, no intercept)");
     } else {
         double thr;
         if (o.threshold) {
@@ -128,10 +137,12 @@ SgdModel SgdModel::from_data(const DataSet& data, const ModelOptions& o) {
         desc = os.str();
     }
     if (o.standardize) desc += ", standardised features";
-    return SgdModel(o.kind, std::move(a), std::move(y), desc + ", " + std::to_string(n) + " examples of " + data.source);
+    return SgdModel(o.kind, std::move(a), std::move(y), desc + ", " + std::to_string(n) + " examples of " + data.source,
+                    o.intercept ? 2 : 1);
 }
 
 std::array<std::string, 2> SgdModel::parameter_names() const {
+    if (parameters_ == 1) return {"w", ""};
     if (kind_ == ModelKind::linear) return {"w", "b"};
     return {"w1", "w2"};
 }
@@ -157,7 +168,7 @@ SgdModel::Statistics SgdModel::at(const Vector2& phi) const {
     if (kind_ != ModelKind::linear) return at_by_examples(phi);
     // r = w x + b - y:  E[r x^k] and E[r^2 x^k] from the moments m_ij = E[x^i y^j].
     const auto& m = moment_;
-    const double w = phi[0], b = phi[1];
+    const double w = phi[0], b = parameters_ == 1 ? 0.0 : phi[1];
     auto r1 = [&](std::size_t k) { return w * m[k + 1][0] + b * m[k][0] - m[k][1]; };
     auto r2 = [&](std::size_t k) {
         return w * w * m[k + 2][0] + b * b * m[k][0] + m[k][2] + 2.0 * w * b * m[k + 1][0] - 2.0 * w * m[k + 1][1] -
@@ -165,6 +176,11 @@ SgdModel::Statistics SgdModel::at(const Vector2& phi) const {
     };
     Statistics s;
     s.loss = 0.5 * r2(0);
+    if (parameters_ == 1) {  // b = 0 and no gradient along it: only the w entries
+        s.gradient = Vector2(r1(1), 0.0);
+        s.covariance(0, 0) = r2(2) - s.gradient[0] * s.gradient[0];
+        return s;
+    }
     s.gradient = Vector2(r1(1), r1(0));
     const double e00 = r2(2), e01 = r2(1), e11 = r2(0);  // E[ghat ghat^T]
     s.covariance << e00 - s.gradient[0] * s.gradient[0], e01 - s.gradient[0] * s.gradient[1],
@@ -204,6 +220,16 @@ Matrix2 SgdModel::hessian(const Vector2& phi) const {
 
 Vector2 SgdModel::minimum() const {
     Vector2 phi = Vector2::Zero();
+    if (parameters_ == 1) {  // Newton on w alone (the loss is quadratic in it: one step, a second to confirm)
+        for (int it = 0; it < 100; ++it) {
+            const double h = hessian(phi)(0, 0);
+            if (!(h > 0.0)) throw RunError("model: the feature is zero; the minimum is not unique");
+            const double step = at(phi).gradient[0] / h;
+            phi[0] -= step;
+            if (std::abs(step) <= 1e-14 * (1.0 + std::abs(phi[0]))) break;
+        }
+        return phi;
+    }
     for (int it = 0; it < 100; ++it) {
         const Vector2 g = at(phi).gradient;
         const Matrix2 h = hessian(phi);
@@ -228,38 +254,36 @@ Matrix2 SgdModel::fourth_moment(const Matrix2& c) const {
     return k / static_cast<double>(size());
 }
 
-namespace {
-
-// The statistics at the last point asked for, per thread: the potential and the four entries of Sigma are
-// separate expressions evaluated at the same points.
-const SgdModel::Statistics& cached_statistics(const SgdModel& m, const Point& x) {
+const SgdModel::Statistics& cached_statistics(const SgdModel& m, const Vector2& phi) {
     thread_local const SgdModel* model = nullptr;
-    thread_local Point at{};
+    thread_local Vector2 at = Vector2::Zero();
     thread_local SgdModel::Statistics s;
-    if (model != &m || at[0] != x[0] || at[1] != x[1]) {
-        s = m.at(Vector2(x[0], x[1]));
+    if (model != &m || at[0] != phi[0] || at[1] != phi[1]) {
+        s = m.at(phi);
         model = &m;
-        at = x;
+        at = phi;
     }
     return s;
 }
 
-}  // namespace
-
 Problem sgd_problem(std::shared_ptr<const SgdModel> model, const Grid& grid, const Vector2& rates, int batch,
                     InitialDensity initial) {
-    if (grid.dims != 2) throw InputError("grid: fpsolve sgd needs a 2-D grid (one axis per parameter)");
+    if (grid.dims != 2 || model->parameters() != 2)
+        throw InputError("grid: fpsolve sgd needs a 2-D grid and two parameters (one axis per parameter)");
     if (batch < 1) throw InputError("sgd.batch_size: must be at least 1");
     Problem pb;
     pb.grid = grid;
     pb.potential = Expression::from_function(
-        [model](const Point& x, double) { return cached_statistics(*model, x).loss; }, true, false, "L(Phi) from the data");
+        [model](const Point& x, double) { return cached_statistics(*model, Vector2(x[0], x[1])).loss; }, true, false,
+        "L(Phi) from the data");
     const double inv_b = 1.0 / static_cast<double>(batch);
     pb.noise.assign(2, std::vector<Expression>(2));
     for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j)
             pb.noise[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = Expression::from_function(
-                [model, i, j, inv_b](const Point& x, double) { return inv_b * cached_statistics(*model, x).covariance(i, j); },
+                [model, i, j, inv_b](const Point& x, double) {
+                    return inv_b * cached_statistics(*model, Vector2(x[0], x[1])).covariance(i, j);
+                },
                 true, false, "Sigma(Phi)/b from the data");
     pb.learning_rate = {rates[0], rates[1]};
     pb.convention = Convention::ito;

@@ -2,6 +2,7 @@
 //
 // Per-example loss l_n(Phi) of a linear predictor z_n = a_n . Phi, per-example gradient ghat_n = r_n a_n:
 //   linear regression   a_n = (x_n, 1), Phi = (w, b):  l_n = 1/2 (z_n - y_n)^2,  r_n = z_n - y_n,  l_n'' = 1
+//                       without intercept a_n = (x_n, 0), Phi = (w, 0): one parameter (the second slot stays 0)
 //   logistic regression a_n = (x_n1, x_n2), labels y_n in {0, 1}:
 //                       l_n = log(1 + e^z_n) - y_n z_n,  r_n = s(z_n) - y_n,  l_n'' = s(z_n)(1 - s(z_n))
 // Exactly from the data (sums over the N examples, no sampling):
@@ -52,6 +53,7 @@ struct ModelOptions {
     ModelKind kind = ModelKind::linear;
     std::vector<std::string> features;  // linear: 1 column (weight and bias); logistic: 2 (two weights)
     std::string target = "target";
+    bool intercept = true;               // linear regression only: false fits z = w x, one parameter
     bool standardize = true;             // features to mean 0, variance 1 (population)
     bool standardize_target = false;     // linear regression only
     std::optional<double> threshold;     // logistic: label = target > threshold (default: the median)
@@ -65,16 +67,21 @@ public:
         Matrix2 covariance = Matrix2::Zero();  // Sigma: per-example gradient covariance (divide by b for a batch)
     };
 
-    SgdModel(ModelKind kind, Eigen::MatrixX2d inputs, Eigen::VectorXd targets, std::string description);
+    // `parameters` = 1: linear regression without intercept (the second column of `inputs` must be 0).
+    SgdModel(ModelKind kind, Eigen::MatrixX2d inputs, Eigen::VectorXd targets, std::string description,
+             int parameters = 2);
     // Builds the model from the data set's columns; throws InputError naming model.<key>.
     static SgdModel from_data(const DataSet& data, const ModelOptions& options);
 
     ModelKind kind() const { return kind_; }
+    // The number of parameters d: 2, or 1 for linear regression without intercept, whose vectors and matrices keep
+    // the second slot (and row and column) exactly 0.
+    int parameters() const { return parameters_; }
     Eigen::Index size() const { return y_.size(); }
     const std::string& description() const { return description_; }
     const Eigen::MatrixX2d& inputs() const { return a_; }  // a_n
     const Eigen::VectorXd& targets() const { return y_; }
-    std::array<std::string, 2> parameter_names() const;
+    std::array<std::string, 2> parameter_names() const;  // the second is empty with one parameter
 
     // ghat_n(Phi) = r_n a_n.
     Vector2 example_gradient(Eigen::Index n, const Vector2& phi) const {
@@ -86,7 +93,7 @@ public:
     Statistics at(const Vector2& phi) const;
     Statistics at_by_examples(const Vector2& phi) const;  // always the two passes (tests compare the two)
     Matrix2 hessian(const Vector2& phi) const;
-    // Newton's method from Phi = 0; throws RunError if it does not converge (e.g. separable labels).
+    // Newton's method from Phi = 0 on the d parameters; throws RunError if it does not converge (e.g. separable labels).
     Vector2 minimum() const;
     // K(C) = mean_n (a_n^T C a_n) a_n a_n^T (linear regression: the fourth moments in Sigma(Phi)).
     Matrix2 fourth_moment(const Matrix2& c) const;
@@ -101,7 +108,12 @@ private:
     Eigen::MatrixX2d a_;
     Eigen::VectorXd y_;
     std::string description_;
+    int parameters_ = 2;
 };
+
+// model.at(phi), remembered per thread for the last (model, phi): the potential and the entries of Sigma are
+// separate expressions evaluated at the same points.
+const SgdModel::Statistics& cached_statistics(const SgdModel& model, const Vector2& phi);
 
 // The Problem of DESIGN §1.3 on `grid` (2-D): potential L, noise Sigma/b, learning rates eta_a, Ito.
 // The coefficients are compiled functions of the data (one pass per point, cached per thread for the
