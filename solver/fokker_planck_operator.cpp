@@ -611,15 +611,36 @@ double FokkerPlanckOperator::outflux(const State& p, double t) const {
     return out * grid().cell_volume();
 }
 
-double FokkerPlanckOperator::spectral_radius_bound(double t) const {
-    const Eigen::SparseMatrix<double> a = matrix(t);
-    double bound = 0.0;
-    for (Index k = 0; k < a.outerSize(); ++k) {
-        double col = 0.0;
-        for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it) col += std::abs(it.value());
-        bound = std::max(bound, col);
+double FokkerPlanckOperator::spectral_radius_bound(double t) const { return column_abs_sums(t).maxCoeff(); }
+
+Eigen::VectorXd FokkerPlanckOperator::column_abs_sums(double t) const {
+    const Coefficients& c = ensure(t);
+    const Index n = grid().size();
+    Eigen::VectorXi terms = Eigen::VectorXi::Zero(n);
+    for_each_face(c, [&](Index lower, Index upper, int, const Index* idx, const double*, int m) {
+        for (int q = 0; q < m; ++q) terms[idx[q]] += (lower >= 0) + (upper >= 0);
+    });
+    Eigen::VectorXd sums(n);
+    const Index slab = std::max<Index>(n / 8, Index{1} << 16);
+    for (Index first = 0; first < n; first += slab) {
+        const Index last = std::min(n, first + slab);
+        // Columns first .. last - 1, assembled as matrix() does (same entries, same order of the sums).
+        Eigen::SparseMatrix<double> a(n, last - first);
+        a.reserve(terms.segment(first, last - first));
+        for_each_face(c, [&](Index lower, Index upper, int, const Index* idx, const double* w, int m) {
+            for (int q = 0; q < m; ++q) {
+                if (idx[q] < first || idx[q] >= last) continue;
+                if (lower >= 0) a.coeffRef(lower, idx[q] - first) += -w[q];
+                if (upper >= 0) a.coeffRef(upper, idx[q] - first) += w[q];
+            }
+        });
+        for (Index k = 0; k < a.outerSize(); ++k) {
+            double col = 0.0;
+            for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it) col += std::abs(it.value());
+            sums[first + k] = col;
+        }
     }
-    return bound;
+    return sums;
 }
 
 }  // namespace fpsolve

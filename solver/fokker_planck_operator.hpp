@@ -63,6 +63,9 @@ public:
     double outflux(const State& p, double t) const;
     // Upper bound of the spectral radius of A(t) (column Gershgorin): explicit steps need dt ~ 1/this.
     double spectral_radius_bound(double t) const;
+    // sum_i |A_ij| for every column j, as matrix(t) would give them (the same bits), assembled a slab of at most
+    // max(n/8, 65536) columns at a time, so that the bound never holds the whole matrix.
+    Eigen::VectorXd column_abs_sums(double t) const;
 
     const Problem& problem() const { return problem_; }
     const Grid& grid() const { return problem_.grid; }
