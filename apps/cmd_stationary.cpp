@@ -26,6 +26,9 @@ void report(const StationaryCommandOptions& o, const StationaryResult& r) {
                 r.grid.dims, static_cast<long long>(r.grid.size()));
     std::printf("  %s density: residual %.2e, min %.2e, max |J| %.3e\n",
                 r.absorbing ? "quasi-stationary" : "stationary", r.residual, r.min_density, r.max_abs_current);
+    if (r.guided_passes > 0)
+        std::printf("  transport faces: %d guided re-solve%s to remove negative dips ([stationary] positive)\n",
+                    r.guided_passes, r.guided_passes > 1 ? "s" : "");
     if (r.reference)
         std::printf("  L1 distance to the %s closed form: %.3e\n", r.reference_kind.c_str(), r.l1_to_reference);
     if (!r.eigenvalues.empty())

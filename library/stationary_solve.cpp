@@ -37,12 +37,32 @@ namespace fpsolve {
 
 namespace {
 
+// A transport problem whose steady state still dips after the guided re-solves (stationary.hpp); empty if not.
+std::string dip_warning(const Problem& pb, const SteadyStateOptions& o, const StationaryResult& r,
+                        double largest = NAN) {
+    if (std::isnan(largest)) largest = r.density.size() ? r.density.maxCoeff() : 0.0;
+    if (!o.positive || !guide_applies(pb) || !dips(r.min_density, largest)) return "";
+    char msg[256];
+    std::snprintf(msg, sizeof msg,
+                  "the steady state dips to %.2e of its largest value after %d guided re-solves; refine the grid "
+                  "along the transport-only axes",
+                  r.min_density / largest, r.guided_passes);
+    return msg;
+}
+
 SteadyStateOptions read_stationary_table(const ParsedConfig& c, const std::optional<int>& eigenvalues) {
     SteadyStateOptions s;
     if (const auto it = c.extra.find("stationary"); it != c.extra.end())
         for (auto&& [k, v] : it->second) {
             const std::string key(k.str());
-            if (key != "eigenvalues") throw InputError("stationary." + key + ": unknown key (expected eigenvalues)");
+            if (key == "positive") {
+                const auto b = v.as_boolean();
+                if (!b) throw InputError("stationary.positive: expected true or false");
+                s.positive = b->get();
+                continue;
+            }
+            if (key != "eigenvalues")
+                throw InputError("stationary." + key + ": unknown key (expected eigenvalues or positive)");
             const auto n = v.as_integer();
             if (!n || n->get() < 0 || n->get() > 1000)
                 throw InputError("stationary.eigenvalues: expected a whole number from 0 to 1000");
@@ -120,6 +140,7 @@ StationaryResult describe(const ParsedConfig& c, SteadyState s, const std::optio
     r.max_abs_current = s.max_abs_current;
     r.mfpt = std::move(s.mfpt);
     r.escape_rate = s.escape_rate;
+    r.guided_passes = s.guided_passes;
     r.mfpt_from_initial = NAN;
     r.l1_to_reference = NAN;
     if (reference) {
@@ -177,6 +198,10 @@ StationaryResult stationary_distributed(const Config& config, const StationaryOp
     if (reference) r.l1_to_reference = dec.sum((r.density - reference->density).cwiseAbs().sum()) * v;
     if (absorbing) r.mfpt_from_initial = dec.sum(r.mfpt.dot(initial)) * v;
     r.min_density = dec.min(r.density.size() ? r.density.minCoeff() : HUGE_VAL);
+    {
+        const double largest = dec.max(r.density.size() ? r.density.maxCoeff() : -HUGE_VAL);
+        if (root) warn(r.warnings, options.on_warning, dip_warning(pb, solve_options, r, largest));
+    }
     if (options.output.empty()) return r;
     {
         ParallelSnapshotWriter writer(options.output, dec, {c.text, program_version}, false,
@@ -215,6 +240,7 @@ StationaryResult stationary_one_process(const Config& config, const StationaryOp
     if (reference) r.l1_to_reference = (r.density - reference->density).cwiseAbs().sum() * v;
     if (absorbing) r.mfpt_from_initial = r.mfpt.dot(initial) * v;
     r.min_density = r.density.minCoeff();
+    warn(r.warnings, options.on_warning, dip_warning(pb, solve_options, r));
     if (options.output.empty()) return r;
 
     SnapshotWriter writer(options.output, g, {c.text, program_version}, false,

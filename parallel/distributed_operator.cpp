@@ -6,16 +6,23 @@
 
 namespace fpsolve {
 
-Problem DistributedOperator::local_problem(const Decomposition& dec, const Problem& global) {
+Problem DistributedOperator::local_problem(const Decomposition& dec, const Problem& global, const State* guide) {
     Problem p = global;
     p.grid = dec.extended();
     p.initial = InitialDensity{};  // the operator never reads it; it may hold a whole-grid snapshot
+    p.transport_guide = nullptr;
+    if (guide) {
+        State ext;
+        dec.to_extended(*guide, ext);
+        p.transport_guide = std::make_shared<const std::vector<double>>(ext.data(), ext.data() + ext.size());
+    }
     return p;
 }
 
-DistributedOperator::DistributedOperator(const Decomposition& dec, const Problem& global)
-    : dec_(dec), global_(global), local_(local_problem(dec, global)) {
+DistributedOperator::DistributedOperator(const Decomposition& dec, const Problem& global, const State* guide)
+    : dec_(dec), global_(global), local_(local_problem(dec, global, guide)) {
     global_.initial = InitialDensity{};
+    global_.transport_guide = nullptr;
 }
 
 void DistributedOperator::operator()(const State& p, State& dpdt, double t) const {

@@ -27,7 +27,8 @@ namespace fpsolve {
 class DistributedOperator {
 public:
     // `global` is the whole problem (every rank holds the same one); only its owned block is assembled.
-    DistributedOperator(const Decomposition& decomposition, const Problem& global);
+    // `guide`: a transport guide on the owned cells (Problem::transport_guide), its ghosts exchanged (collective).
+    DistributedOperator(const Decomposition& decomposition, const Problem& global, const State* guide = nullptr);
 
     // dp/dt on the owned cells. Collective (halo exchange).
     void operator()(const State& p, State& dpdt, double t) const;
@@ -48,7 +49,7 @@ public:
     const Problem& global_problem() const { return global_; }
 
 private:
-    static Problem local_problem(const Decomposition& dec, const Problem& global);
+    static Problem local_problem(const Decomposition& dec, const Problem& global, const State* guide);
     // Owned rows `rows` of A(t) x (x: the extended block), into dp/dt's owned rows.
     void apply_owned_rows(const std::vector<Index>& rows, const double* x, double t, double* dpdt) const;
 

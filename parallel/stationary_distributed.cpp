@@ -10,6 +10,7 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "hypre_system.hpp"
@@ -212,7 +213,9 @@ std::vector<std::complex<double>> slowest_eigenvalues(DistributedGenerator& gen,
 
 }  // namespace
 
-SteadyState solve_stationary(const DistributedOperator& op, const SteadyStateOptions& options) {
+namespace {
+
+SteadyState solve_with(const DistributedOperator& op, const SteadyStateOptions& options) {
     const Decomposition& dec = op.decomposition();
     const Grid& g = dec.global();
     if (op.time_dependent())
@@ -275,6 +278,37 @@ SteadyState solve_stationary(const DistributedOperator& op, const SteadyStateOpt
             throw RunError("the mean-first-passage-time solve produced non-finite values");
         r.mfpt = t;
     }
+    return r;
+}
+
+}  // namespace
+
+// As the serial solve_stationary (stationary.hpp): while the density dips, re-solve with it as the transport
+// guide. The passes solve for the density alone; the last generator is then solved once more with the spectrum.
+SteadyState solve_stationary(const DistributedOperator& op, const SteadyStateOptions& options) {
+    const Decomposition& dec = op.decomposition();
+    if (!options.positive || op.time_dependent() || !guide_applies(op.global_problem())) return solve_with(op, options);
+    SteadyStateOptions density_only = options;
+    density_only.eigenvalues = 0;
+    SteadyState r = solve_with(op, density_only);
+    std::unique_ptr<DistributedOperator> guided;
+    State guide;
+    auto dipping = [&] {
+        const Eigen::VectorXd& p = r.density;
+        return dips(dec.min(p.size() ? p.minCoeff() : HUGE_VAL), dec.max(p.size() ? p.maxCoeff() : -HUGE_VAL));
+    };
+    int passes = 0;
+    for (int pass = 1; pass < kGuidedPasses && dipping(); ++pass) {
+        State next(r.density.size());
+        for (Eigen::Index k = 0; k < next.size(); ++k)
+            next[k] = guided && !(guide[k] > 0.0) ? 0.0 : std::max(r.density[k], 0.0);
+        guide = std::move(next);
+        guided = std::make_unique<DistributedOperator>(dec, op.global_problem(), &guide);
+        r = solve_with(*guided, density_only);
+        passes = pass;
+    }
+    if (options.eigenvalues > 0) r = solve_with(guided ? *guided : op, options);
+    r.guided_passes = passes;
     return r;
 }
 

@@ -236,6 +236,14 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
     c.cross_w.clear();
     c.cross_ratio = 0.0;
     c.row_reach = 1;
+    // With a guide G (Problem::transport_guide, a first steady state), a transport face keeps the kappa = 1/3
+    // flux only where G is positive on its stencil and falls by no more than a factor guide_ratio_limit from the
+    // face to the far upstream or the downwind cell (the kinetic form's rule, with G for its Gibbs density). Else
+    // it takes F = v G^/G_U p_U, G^ the log-mean of G over the face (the upwind flux of q = p / G: exact for a
+    // profile proportional to G, first order, positive), or the plain upwind flux where G is not positive.
+    constexpr double guide_ratio_limit = 4.0;
+    const std::vector<double>* guide = pb.transport_guide.get();
+    auto guide_at = [&](Index cell) { return (*guide)[static_cast<std::size_t>(cell)]; };
     for (int a = 0; a < d; ++a) {
         const std::size_t un = static_cast<std::size_t>(n);
         c.a[a].assign(un, 0.0);
@@ -266,13 +274,27 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
                 if (!(dm(a, a) > 0.0) && pb.scheme != Scheme::upwind) {
                     // Transport only (face_flux.hpp): the upwind-biased third-order face value, which reads
                     // one more cell upstream (through the wall's ghost rule at the first face).
-                    const auto t3 = transport_coefficients(vd / h);
-                    fc = {t3.a, t3.b};
                     const Neighbour far = vd >= 0.0 ? step(g, i, a, -1) : step(g, ir, a, +1);
-                    cr.idx[0] = far.cell;
-                    cr.w[0] = t3.far * far.sign / h;
-                    cr.n = 1;
-                    if (a + 1 < d) c.row_reach = 2;
+                    bool resolved = true;
+                    if (guide) {
+                        const double gl = guide_at(cell), gr = guide_at(right), gf = guide_at(far.cell);
+                        resolved = gl > 0.0 && gr > 0.0 && gf > 0.0 && std::isfinite(gl + gr + gf);
+                        if (resolved) {
+                            const double ll = std::log(gl), lr = std::log(gr);
+                            const double rl = bernoulli(ll - lr), rr = bernoulli(lr - ll);  // G^/G_L, G^/G_R
+                            const double rf = rl * gl / gf;                                  // G^/G_far
+                            resolved = rf <= guide_ratio_limit && (vd >= 0.0 ? rr : rl) <= guide_ratio_limit;
+                            if (!resolved) fc = {std::max(vd, 0.0) / h * rl, std::max(-vd, 0.0) / h * rr};
+                        }
+                    }
+                    if (resolved) {
+                        const auto t3 = transport_coefficients(vd / h);
+                        fc = {t3.a, t3.b};
+                        cr.idx[0] = far.cell;
+                        cr.w[0] = t3.far * far.sign / h;
+                        cr.n = 1;
+                        if (a + 1 < d) c.row_reach = 2;
+                    }
                 }
                 c.a[a][uc] = fc.a / h;
                 c.b[a][uc] = fc.b / h;

@@ -7,6 +7,7 @@
 //   mu = P f   (f = -grad L, or the given drift),   D = eta_bar P Sigma P.
 #pragma once
 #include <Eigen/Dense>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ struct Problem {
     Convention convention = Convention::ito;
     Scheme scheme = Scheme::exponential;
     InitialDensity initial;
+    // Optional, one value per cell: a positive estimate of the density (fpsolve stationary's first pass). Where it
+    // varies by more than a factor transport_guide_ratio over a transport-only face's stencil (far upstream,
+    // upstream, downwind cell), the face takes the first-order upwind flux instead of the kappa = 1/3 one
+    // (fokker_planck_operator.cpp). Not used by the kinetic form, whose guide is its Gibbs density.
+    std::shared_ptr<const std::vector<double>> transport_guide;
 
     double eta_bar() const;
     double drift_scale(int a) const { return learning_rate[static_cast<std::size_t>(a)] / eta_bar(); }  // P_aa

@@ -189,6 +189,40 @@ std::pair<Eigen::VectorXd, double> FactorisedGenerator::quasi_stationary() const
     return {q / (q.sum() * volume_), lambda};
 }
 
+namespace {
+
+// The steady state (or quasi-stationary density with its escape rate) of one generator.
+struct Solved {
+    std::unique_ptr<FactorisedGenerator> gen;
+    Eigen::VectorXd density;
+    double escape_rate = std::numeric_limits<double>::quiet_NaN();
+};
+
+Solved solve_once(const FokkerPlanckOperator& op, bool absorbing, Index hint) {
+    Solved s;
+    s.gen = std::make_unique<FactorisedGenerator>(op.matrix(0.0), op.grid().cell_volume(), !absorbing, hint);
+    if (!absorbing) {
+        s.density = s.gen->steady_state();
+    } else {
+        auto [q, lambda0] = s.gen->quasi_stationary();
+        s.density = std::move(q);
+        s.escape_rate = -lambda0;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::shared_ptr<const std::vector<double>> transport_guide(const Eigen::VectorXd& density,
+                                                           const std::vector<double>* previous) {
+    auto guide = std::make_shared<std::vector<double>>(static_cast<std::size_t>(density.size()));
+    for (Eigen::Index k = 0; k < density.size(); ++k) {
+        const auto uk = static_cast<std::size_t>(k);
+        (*guide)[uk] = previous && !((*previous)[uk] > 0.0) ? 0.0 : std::max(density[k], 0.0);
+    }
+    return guide;
+}
+
 SteadyState solve_stationary(const FokkerPlanckOperator& op, const SteadyStateOptions& options) {
     const Grid& g = op.grid();
     if (op.time_dependent())
@@ -203,30 +237,44 @@ SteadyState solve_stationary(const FokkerPlanckOperator& op, const SteadyStateOp
     Index hint = 0;
     for (int a = 0; a < g.dims; ++a) hint = hint * g.cells[a] + g.cells[a] / 2;
     if (op.problem().potential) potential_at_centres(op.problem()).minCoeff(&hint);
-    FactorisedGenerator gen(op.matrix(0.0), g.cell_volume(), !absorbing, hint);
-    const SparseMatrix& a = gen.matrix();
+    Solved s = solve_once(op, absorbing, hint);
+    // Transport-only faces: re-solve with the guide while the density dips (stationary.hpp).
+    std::unique_ptr<FokkerPlanckOperator> guided;
+    for (int pass = 1; options.positive && pass < kGuidedPasses && guide_applies(op.problem()) &&
+                       dips(s.density.minCoeff(), s.density.maxCoeff());
+         ++pass) {
+        Problem pb = op.problem();
+        pb.transport_guide = transport_guide(s.density, guided ? guided->problem().transport_guide.get() : nullptr);
+        guided = std::make_unique<FokkerPlanckOperator>(pb);
+        s = solve_once(*guided, absorbing, hint);
+        r.guided_passes = pass;
+    }
+    const FokkerPlanckOperator& final_op = guided ? *guided : op;
+    const SparseMatrix& a = s.gen->matrix();
+    r.density = std::move(s.density);
     if (!absorbing) {
-        r.density = gen.steady_state();
         r.residual = relative_residual(a, r.density);
     } else {
-        auto [q, lambda0] = gen.quasi_stationary();
-        r.density = std::move(q);
-        r.escape_rate = -lambda0;
+        r.escape_rate = s.escape_rate;
         const double scale = inf_norm(a) * r.density.cwiseAbs().maxCoeff();
-        r.residual = (a * r.density - lambda0 * r.density).cwiseAbs().maxCoeff() / scale;
-        r.mfpt = gen.mean_first_passage_time();
+        r.residual = (a * r.density + r.escape_rate * r.density).cwiseAbs().maxCoeff() / scale;
+        r.mfpt = s.gen->mean_first_passage_time();
     }
-    r.current = op.cell_current(r.density, 0.0);
+    r.current = final_op.cell_current(r.density, 0.0);
     r.max_abs_current = r.current.size() ? r.current.cwiseAbs().maxCoeff() : 0.0;
 
     if (options.eigenvalues > 0) {
-        r.eigenvalues = gen.slowest_eigenvalues(options.eigenvalues + (absorbing ? 1 : 0));
+        r.eigenvalues = s.gen->slowest_eigenvalues(options.eigenvalues + (absorbing ? 1 : 0));
         if (r.eigenvalues.size() >= 2) {
             r.spectral_gap = std::abs(r.eigenvalues[1].real()) - std::abs(r.eigenvalues[0].real());
             r.relaxation_time = 1.0 / r.spectral_gap;
         }
     }
     return r;
+}
+
+bool guide_applies(const Problem& problem) {
+    return !problem.kinetic && problem.scheme != Scheme::upwind && has_transport_axis(problem);
 }
 
 }  // namespace fpsolve

@@ -38,6 +38,7 @@ namespace fpsolve {
 
 struct SteadyStateOptions {
     int eigenvalues = 6;  // slowest eigenvalues to compute (0: no spectrum)
+    bool positive = true; // re-solve with a transport guide while the density dips (stationary.positive)
 };
 
 struct SteadyState {
@@ -51,6 +52,7 @@ struct SteadyState {
     double relaxation_time = std::numeric_limits<double>::quiet_NaN();
     Eigen::VectorXd mfpt;            // absorbing walls only
     double escape_rate = std::numeric_limits<double>::quiet_NaN();  // absorbing walls only
+    int guided_passes = 0;           // re-solves with a transport guide (0: the plain kappa = 1/3 generator)
 };
 
 // The factorised generator, shared by the steady-state solve, the spectrum and the MFPT.
@@ -90,6 +92,20 @@ private:
     bool conserves_;
     Eigen::Index pinned_ = 0;  // the row of A replaced by the normalisation
 };
+
+// Transport-only faces (face_flux.hpp) are not monotone, and where the density falls by more than about e per
+// cell the steady state can dip below zero. When it dips below -kGuideDipTolerance of its largest value, it is
+// solved again with itself as Problem::transport_guide: the faces where it is not positive or steep take a
+// positive first-order flux (fokker_planck_operator.cpp), the others keep kappa = 1/3. Each further pass (at
+// most kGuidedPasses solves in all) takes the newest density as the guide, keeping the non-positive cells of
+// the previous guides. The spectrum, current and first-passage times are then those of the last generator.
+inline constexpr double kGuideDipTolerance = 1e-12;
+inline constexpr int kGuidedPasses = 4;
+bool guide_applies(const Problem& problem);  // transport-only faces with the kappa = 1/3 flux
+inline bool dips(double min, double max) { return min < -kGuideDipTolerance * max; }
+// The guide from a density: its positive part, 0 where `previous` (if any) is not positive.
+std::shared_ptr<const std::vector<double>> transport_guide(const Eigen::VectorXd& density,
+                                                           const std::vector<double>* previous);
 
 // Everything `fpsolve stationary` reports. Throws InputError for a time-dependent problem.
 SteadyState solve_stationary(const FokkerPlanckOperator& op, const SteadyStateOptions& options = {});

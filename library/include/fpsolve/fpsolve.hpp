@@ -146,6 +146,7 @@ struct StationaryResult {
     std::string reference_kind;
     Eigen::VectorXd mfpt;                            // absorbing walls: mean first-passage time from each cell
     double escape_rate = 0.0, mfpt_from_initial = 0.0;  // absorbing walls (NaN otherwise)
+    int guided_passes = 0;  // re-solves with a transport guide to remove dips ([stationary] positive, docs/kinetic.md)
     std::vector<std::string> warnings;
 };
 
