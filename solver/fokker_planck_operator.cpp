@@ -38,6 +38,8 @@ struct Neighbour {
     double sign;
 };
 
+bool bc_absorbing(const Grid& g, int a) { return g.boundary[a] == Boundary::absorbing; }
+
 Neighbour step(const Grid& g, std::array<Index, kMaxAxes> i, int b, int dir) {
     const Index n = g.cells[b];
     Index j = i[b] + dir;
@@ -66,6 +68,13 @@ void FokkerPlanckOperator::add_cross(Coefficients& c, Index lower, Index upper, 
     c.cross.push_back({lower, upper, c.cross_idx.size(), axis, n});
     c.cross_idx.insert(c.cross_idx.end(), idx, idx + n);
     c.cross_w.insert(c.cross_w.end(), w, w + n);
+}
+
+// A transport face's far-cell term (Coefficients::far), allocated for the axis at its first use.
+void FokkerPlanckOperator::set_far(Coefficients& c, int axis, std::size_t face, Index cells, double w) {
+    auto& far = c.far[static_cast<std::size_t>(axis)];
+    if (far.empty()) far.assign(static_cast<std::size_t>(cells), 0.0);
+    far[face] = w;
 }
 
 // The kinetic form (problem.hpp): with pi = f(x) g(v), f = exp(-U / T), g = exp(-|v|^2 / 2T) and q = p / pi,
@@ -143,7 +152,9 @@ void FokkerPlanckOperator::assemble_kinetic(double t, Coefficients& c) const {
     for (int a = 0; a < d; ++a) {
         c.a[a].assign(un, 0.0);
         c.b[a].assign(un, 0.0);
-        c.wall[a].assign(un, 0.0);
+        c.wall[a].assign(bc_absorbing(g, a) ? un : 0, 0.0);
+        c.far[a].clear();
+        c.far[a].shrink_to_fit();
         const bool position = a < m;
         const int partner = position ? a + m : a - m;
         if (!position && g.boundary[a] != Boundary::reflecting)
@@ -174,7 +185,7 @@ void FokkerPlanckOperator::assemble_kinetic(double t, Coefficients& c) const {
                         } else if (far.cell == right) {
                             c.b[a][uc] -= w;
                         } else {
-                            add_cross(c, cell, right, a, &far.cell, &w, 1);
+                            set_far(c, a, uc, n, w);
                             if (a + 1 < d) c.row_reach = 2;
                         }
                     } else {  // unresolved: upstream q
@@ -248,7 +259,9 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
         const std::size_t un = static_cast<std::size_t>(n);
         c.a[a].assign(un, 0.0);
         c.b[a].assign(un, 0.0);
-        c.wall[a].assign(un, 0.0);
+        c.wall[a].assign(bc_absorbing(g, a) ? un : 0, 0.0);
+        c.far[a].clear();
+        c.far[a].shrink_to_fit();
         const double h = g.spacing(a);
         const Index s = g.stride(a);
         const Index na = g.cells[a];
@@ -271,6 +284,8 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
                 auto fc = face_coefficients(pb.scheme, vd, 0.5 * dm(a, a), h);
                 CrossTerms cr;
                 const auto ir = g.unravel(right);
+                Index far_cell = -1;  // a transport face's far cell and weight
+                double far_w = 0.0;
                 if (!(dm(a, a) > 0.0) && pb.scheme != Scheme::upwind) {
                     // Transport only (face_flux.hpp): the upwind-biased third-order face value, which reads
                     // one more cell upstream (through the wall's ghost rule at the first face).
@@ -290,14 +305,20 @@ void FokkerPlanckOperator::assemble(double t, Coefficients& c) const {
                     if (resolved) {
                         const auto t3 = transport_coefficients(vd / h);
                         fc = {t3.a, t3.b};
-                        cr.idx[0] = far.cell;
-                        cr.w[0] = t3.far * far.sign / h;
-                        cr.n = 1;
-                        if (a + 1 < d) c.row_reach = 2;
+                        far_w = t3.far * far.sign / h;
+                        far_cell = far.cell;
                     }
                 }
                 c.a[a][uc] = fc.a / h;
                 c.b[a][uc] = fc.b / h;
+                if (far_cell == cell) {  // a ghost beyond the wall: the face's own cell
+                    c.a[a][uc] += far_w;
+                } else if (far_cell == right) {
+                    c.b[a][uc] -= far_w;
+                } else if (far_cell >= 0) {
+                    set_far(c, a, uc, n, far_w);
+                    if (a + 1 < d) c.row_reach = 2;
+                }
                 // Correlated noise: -1/2 D_ab d_b p at this face, along the monotone diagonal.
                 for (int b = 0; b < d; ++b) {
                     if (b == a || dm(a, b) == 0.0) continue;
@@ -357,8 +378,7 @@ void FokkerPlanckOperator::gather_cross_rows(Coefficients& c) const {
     const Index n = grid().size();
     if (!c.cross.empty() && n > std::numeric_limits<int>::max())
         throw InputError(
-            "correlated noise or a transport-only axis on a grid of more than 2^31 cells is not supported: use fewer "
-            "cells");
+            "correlated noise on a grid of more than 2^31 cells is not supported: use fewer cells");
     std::vector<Eigen::Triplet<double, int>> triplets;
     triplets.reserve(2 * c.cross_idx.size());
     for (const Cross& cr : c.cross)
@@ -452,7 +472,7 @@ void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* 
             const Index off = c0 + (na - 1) * s;
             row.al = A + off, row.bl = B + off, row.pl = p + off;
         } else {
-            row.al = zeros, row.bl = c.wall[a].data() + c0, row.pl = zeros;
+            row.al = zeros, row.bl = c.wall[a].empty() ? zeros : c.wall[a].data() + c0, row.pl = zeros;
         }
     }
     const double* A = c.a[last].data() + c0;
@@ -471,7 +491,7 @@ void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* 
         else if (periodic)
             lo = A[n - 1] * pc[n - 1] - B[n - 1] * pc[0];
         else
-            lo = -c.wall[last][static_cast<std::size_t>(c0)] * pc[0];
+            lo = -(c.wall[last].empty() ? 0.0 : c.wall[last][static_cast<std::size_t>(c0)]) * pc[0];
         if (j + 1 < n)
             hi = A[j] * pc[j] - B[j] * pc[j + 1];
         else if (periodic)
@@ -491,6 +511,52 @@ void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* 
             double f = 0.0;
             for (int k = start[c0 + j]; k < start[c0 + j + 1]; ++k) f += value[k] * p[col[k]];
             out[j] += f;
+        }
+    }
+    // Transport faces' far cells (Coefficients::far): the upper face of cell c adds -w_c p_far(c), the lower one
+    // w_{c-e_a} p_far(c-e_a). A far cell beyond a wall was folded into a and b (w = 0 there).
+    for (int a = 0; a < g.dims; ++a) {
+        if (c.far[a].empty()) continue;
+        const bool per = g.boundary[a] == Boundary::periodic;
+        const double* W = c.far[a].data();
+        if (a < last) {
+            const Index s = g.stride(a), na = g.cells[a], ia = idx[a];
+            auto row_at = [&](Index k) -> Index {  // first cell of the row k steps along a, or -1 beyond a wall
+                Index j = ia + k;
+                if (j < 0 || j >= na) {
+                    if (!per) return -1;
+                    j = (j % na + na) % na;
+                }
+                return c0 + (j - ia) * s;
+            };
+            const Index below = row_at(-1), below2 = row_at(-2), above = row_at(1), above2 = row_at(2);
+            const double* wc = W + c0;
+            const double* wl = below >= 0 ? W + below : zeros;
+            const double* pm = below >= 0 ? p + below : zeros;
+            const double* pm2 = below2 >= 0 ? p + below2 : zeros;
+            const double* pp = above >= 0 ? p + above : zeros;
+            const double* pp2 = above2 >= 0 ? p + above2 : zeros;
+            for (Index j = 0; j < n; ++j) {
+                const double wu = wc[j], wd = wl[j];
+                out[j] += wd * (wd < 0.0 ? pm2[j] : pp[j]) - wu * (wu < 0.0 ? pm[j] : pp2[j]);
+            }
+        } else {
+            const double* wc = W + c0;
+            auto at = [&](Index j) {  // p along the row, wrapped on a periodic axis
+                if (j < 0 || j >= n) {
+                    if (!per) return 0.0;
+                    j = (j % n + n) % n;
+                }
+                return pc[j];
+            };
+            for (Index j = 0; j < n; ++j) {
+                double f = 0.0;
+                const double wu = wc[j];
+                if (wu != 0.0) f -= wu * at(wu < 0.0 ? j - 1 : j + 2);
+                const Index jl = j > 0 ? j - 1 : (per ? n - 1 : -1);
+                if (jl >= 0 && wc[jl] != 0.0) f += wc[jl] * at(wc[jl] < 0.0 ? jl - 1 : jl + 2);
+                out[j] += f;
+            }
         }
     }
 }
@@ -578,6 +644,19 @@ void FokkerPlanckOperator::for_each_face(const Coefficients& c, Visitor&& visit)
     }
     for (const Cross& cr : c.cross) {
         visit(cr.lower, cr.upper, cr.axis, c.cross_idx.data() + cr.begin, c.cross_w.data() + cr.begin, cr.n);
+    }
+    for (int a = 0; a < g.dims; ++a) {
+        if (c.far[a].empty()) continue;
+        const Index s = g.stride(a), na = g.cells[a];
+        for (Index cell = 0; cell < n; ++cell) {
+            const double w = c.far[a][static_cast<std::size_t>(cell)];
+            if (w == 0.0) continue;
+            const Index ia = (cell / s) % na;
+            const Index right = ia + 1 < na ? cell + s : cell - (na - 1) * s;
+            const Index k = w < 0.0 ? ia - 1 : ia + 2;  // the far cell along a, wrapped (never beyond a wall)
+            const Index far = cell + ((k % na + na) % na - ia) * s;
+            visit(cell, right, a, &far, &w, 1);
+        }
     }
 }
 

@@ -81,7 +81,7 @@ private:
         int axis = 0;
         int n = 0;
     };
-    // At most 4 terms per other axis, and a transport-only face's far cell; built on the stack, stored packed.
+    // At most 4 terms per other axis (and one spare); built on the stack, stored packed.
     struct CrossTerms {
         std::array<Index, 4 * (kMaxAxes - 1) + 1> idx;
         std::array<double, 4 * (kMaxAxes - 1) + 1> w;
@@ -92,8 +92,12 @@ private:
         // non-periodic axis that face is the wall: upper[a] = outflow coefficient, lower... = 0.
         std::array<std::vector<double>, kMaxAxes> a, b;
         std::array<std::vector<double>, kMaxAxes> wall;  // lower wall of cells with i_a = 0: F = -wall * p
+                                                          // (absorbing axes only; empty otherwise)
+        // Transport-only faces (face_flux.hpp): the far upstream cell's weight w, F += w p_far, with p_far =
+        // p(c - e_a) for w < 0 (drift towards +a) and p(c + 2 e_a) for w > 0. Empty for an axis without one.
+        std::array<std::vector<double>, kMaxAxes> far;
         std::vector<Cross> cross;     // per face: for matrix(), cell_current(), outflux()
-        std::vector<Index> cross_idx;  // the faces' terms, packed (a transport face holds one, 16 B)
+        std::vector<Index> cross_idx;  // the faces' terms, packed
         std::vector<double> cross_w;
         // The same terms gathered per cell (row-major: row c = what the cross fluxes add to dp_c), so that the
         // hot loop reads each cell's row once, in parallel and in a fixed order (no scatter).
@@ -111,6 +115,7 @@ private:
     // Appends a face's cross terms (none: nothing) to c.cross and the packed arrays.
     static void add_cross(Coefficients& c, Index lower, Index upper, int axis, const Index* idx, const double* w,
                           int n);
+    static void set_far(Coefficients& c, int axis, std::size_t face, Index cells, double w);
     template <int Strided>
     void apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink = nullptr) const;
     template <int Strided>
