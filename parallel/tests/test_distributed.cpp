@@ -621,6 +621,7 @@ TEST_CASE("hypre: a solve that does not converge is repeated once with the other
     const Problem& pb = c.problem;
     SteadyStateOptions no_spectrum;
     no_spectrum.eigenvalues = 0;
+    no_spectrum.positive = false;  // the plain generator's null vector: the system below has no guided re-solves
     const SteadyState ss = solve_stationary(FokkerPlanckOperator(pb), no_spectrum);
     AxisInts procs = one_per_axis();
     procs[1] = size;  // v cut (or nothing): one layer is all the operator reads
@@ -638,11 +639,18 @@ TEST_CASE("hypre: a solve that does not converge is repeated once with the other
     State b = State::Zero(dec.owned_size()), x;
     if (mine >= 0) b[mine - sys.first_row()] = 1.0;
     sys.solve(b, x);
-    INFO("set-ups " << sys.setups() << ", iterations " << sys.iterations());
-    CHECK(sys.setups() == setups + 1);  // AMG, then ILU(1)
     const double total = dec.sum(x.sum()) * pb.grid.cell_volume();
-    const double diff = max_over_ranks((x / total - dec.slice(ss.density)).cwiseAbs().maxCoeff());
-    CHECK(diff <= 1e-8 * ss.density.cwiseAbs().maxCoeff());
+    const double diff = max_over_ranks((x / total - dec.slice(ss.density)).cwiseAbs().maxCoeff()) /
+                        ss.density.cwiseAbs().maxCoeff();
+    INFO("set-ups " << sys.setups() << ", iterations " << sys.iterations() << ", relative residual "
+                    << sys.last_residual() << ", error " << diff);
+    CHECK(sys.setups() == setups + 1);  // AMG, then ILU(1)
+    // Backward error: GMRES stops at 1e-12 ||b|| or, accepted, within 100x of it (HypreSystem::solve).
+    CHECK(sys.last_residual() <= 1e-10);
+    // Forward error: measured 2.2e-13 of the peak at a relative residual of 7e-13. The bound leaves a factor
+    // 100 for the condition number at the largest residual the solver accepts. (The serial reference must be
+    // the plain null vector: with stationary.positive its guided re-solve differs by ~3e-8.)
+    CHECK(diff <= 1e-8);
 }
 
 // Potentials with noise s I (detailed balance): reflecting, a torus (both axes periodic, cut), a 1-D ring.
