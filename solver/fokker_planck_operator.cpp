@@ -4,6 +4,7 @@
 #include <limits>
 #include <sstream>
 
+#include "detailed_balance.hpp"
 #include "errors.hpp"
 #include "face_flux.hpp"
 #include "subnormals.hpp"
@@ -20,6 +21,8 @@ const FokkerPlanckOperator::Coefficients& FokkerPlanckOperator::ensure(double t)
         assemble(t, coef_);
         coef_.t = t;
         coef_.ready = true;
+        coef_.spectral_radius = -1.0;  // computed on demand, for these coefficients
+        coef_.balance = -1;
     }
     return coef_;
 }
@@ -379,6 +382,10 @@ void FokkerPlanckOperator::gather_cross_rows(Coefficients& c) const {
     if (!c.cross.empty() && n > std::numeric_limits<int>::max())
         throw InputError(
             "correlated noise on a grid of more than 2^31 cells is not supported: use fewer cells");
+    if (c.cross.empty()) {  // no correlated noise: not even the outer index (4 B per cell)
+        c.cross_rows = Eigen::SparseMatrix<double, Eigen::RowMajor, int>();
+        return;
+    }
     std::vector<Eigen::Triplet<double, int>> triplets;
     triplets.reserve(2 * c.cross_idx.size());
     for (const Cross& cr : c.cross)
@@ -712,16 +719,13 @@ double FokkerPlanckOperator::outflux(const State& p, double t) const {
     return out * grid().cell_volume();
 }
 
-double FokkerPlanckOperator::spectral_radius_bound(double t) const { return column_abs_sums(t).maxCoeff(); }
-
-Eigen::VectorXd FokkerPlanckOperator::column_abs_sums(double t) const {
-    const Coefficients& c = ensure(t);
+template <class Visit>
+void FokkerPlanckOperator::for_each_column_slab(const Coefficients& c, Visit&& visit) const {
     const Index n = grid().size();
     Eigen::VectorXi terms = Eigen::VectorXi::Zero(n);
     for_each_face(c, [&](Index lower, Index upper, int, const Index* idx, const double*, int m) {
         for (int q = 0; q < m; ++q) terms[idx[q]] += (lower >= 0) + (upper >= 0);
     });
-    Eigen::VectorXd sums(n);
     const Index slab = std::max<Index>(n / 8, Index{1} << 16);
     for (Index first = 0; first < n; first += slab) {
         const Index last = std::min(n, first + slab);
@@ -735,13 +739,101 @@ Eigen::VectorXd FokkerPlanckOperator::column_abs_sums(double t) const {
                 if (upper >= 0) a.coeffRef(upper, idx[q] - first) += w[q];
             }
         });
+        if (!visit(first, a)) return;
+    }
+}
+
+double FokkerPlanckOperator::spectral_radius_bound(double t) const {
+    ensure(t);
+    if (!(coef_.spectral_radius >= 0.0)) coef_.spectral_radius = column_abs_sums(t).maxCoeff();
+    return coef_.spectral_radius;
+}
+
+Eigen::VectorXd FokkerPlanckOperator::column_abs_sums(double t) const {
+    Eigen::VectorXd sums(grid().size());
+    for_each_column_slab(ensure(t), [&](Index first, const Eigen::SparseMatrix<double>& a) {
         for (Index k = 0; k < a.outerSize(); ++k) {
             double col = 0.0;
             for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it) col += std::abs(it.value());
             sums[first + k] = col;
         }
-    }
+        return true;
+    });
     return sums;
+}
+
+bool FokkerPlanckOperator::monotone(double t, const std::function<bool(Index)>& counts) const {
+    bool ok = true;
+    for_each_column_slab(ensure(t), [&](Index first, const Eigen::SparseMatrix<double>& a) {
+        for (Index k = 0; k < a.outerSize() && ok; ++k)
+            for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it)
+                if (it.row() != first + k && it.value() < 0.0 && (!counts || counts(it.row()))) {
+                    ok = false;
+                    break;
+                }
+        return ok;
+    });
+    return ok;
+}
+
+// Detailed balance without the matrix, for the common case: two-point faces only (no cross or far terms), every
+// face coupled both ways (a, b > 0) and periodic axes of at least 3 cells, so that each pair of cells is coupled by
+// exactly one face and A_ij is that face's a or b. Then the grid is connected, and the weights can be set in
+// row-major order from the lower neighbour along the first axis where there is one (a spanning tree, as in
+// detailed_balance()), and every face is checked against them as detailed_balance() checks every coupling, with
+// its tolerance. Holds 8 B per cell where the matrix path holds A, its transpose and three vectors (~150 B).
+// Returns false whenever it cannot decide or finds a violation: the matrix path then decides and says why.
+bool FokkerPlanckOperator::face_detailed_balance(const Coefficients& c) const {
+    constexpr double tolerance = 1e-9;  // detailed_balance()'s default
+    const Grid& g = grid();
+    const Index n = g.size();
+    if (!c.cross.empty()) return false;
+    for (int a = 0; a < g.dims; ++a)
+        if (!c.far[a].empty() || (g.boundary[a] == Boundary::periodic && g.cells[a] < 3)) return false;
+    auto has_face = [&](int a, Index ia) { return ia + 1 < g.cells[a] || g.boundary[a] == Boundary::periodic; };
+    for (int a = 0; a < g.dims; ++a) {
+        const Index s = g.stride(a), na = g.cells[a];
+        for (Index cell = 0; cell < n; ++cell)
+            if (has_face(a, (cell / s) % na) &&
+                !(c.a[a][static_cast<std::size_t>(cell)] > 0.0 && c.b[a][static_cast<std::size_t>(cell)] > 0.0))
+                return false;
+    }
+    std::vector<double> lw(static_cast<std::size_t>(n), 0.0);
+    for (Index cell = 1; cell < n; ++cell) {
+        int a = 0;
+        while ((cell / g.stride(a)) % g.cells[a] == 0) ++a;  // cell > 0: some index is positive
+        const auto lower = static_cast<std::size_t>(cell - g.stride(a));
+        lw[static_cast<std::size_t>(cell)] = lw[lower] + std::log(c.a[a][lower]) - std::log(c.b[a][lower]);
+    }
+    for (int a = 0; a < g.dims; ++a) {
+        const Index s = g.stride(a), na = g.cells[a];
+        for (Index cell = 0; cell < n; ++cell) {
+            const Index ia = (cell / s) % na;
+            if (!has_face(a, ia)) continue;
+            const Index right = ia + 1 < na ? cell + s : cell - (na - 1) * s;
+            const auto k = static_cast<std::size_t>(cell);
+            const double mismatch = (std::log(c.a[a][k]) + lw[k]) - (std::log(c.b[a][k]) + lw[static_cast<std::size_t>(right)]);
+            if (!(std::abs(mismatch) <= tolerance)) return false;
+        }
+    }
+    return true;
+}
+
+bool FokkerPlanckOperator::in_detailed_balance(double t, std::string* why) const {
+    ensure(t);
+    if (coef_.balance < 0) {
+        if (face_detailed_balance(coef_)) {
+            coef_.balance = 1;
+            coef_.balance_why.clear();
+        } else {
+            // The verdict and its reason: A and its transpose are freed here, before any stepper allocates.
+            DetailedBalance b = detailed_balance(matrix(t));
+            coef_.balance = b.holds ? 1 : 0;
+            coef_.balance_why = std::move(b.why);
+        }
+    }
+    if (why) *why = coef_.balance_why;
+    return coef_.balance == 1;
 }
 
 }  // namespace fpsolve

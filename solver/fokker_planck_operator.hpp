@@ -16,6 +16,7 @@
 #pragma once
 #include <Eigen/Dense>
 #include <Eigen/Sparse>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,14 @@ public:
     // sum_i |A_ij| for every column j, as matrix(t) would give them (the same bits), assembled a slab of at most
     // max(n/8, 65536) columns at a time, so that the bound never holds the whole matrix.
     Eigen::VectorXd column_abs_sums(double t) const;
+    // No negative off-diagonal entry in A(t) (in the rows `counts` accepts, all when empty): then the exact flow
+    // and implicit Euler keep p >= 0, and the steppers may insist on positivity. The 9-point cross stencil beyond
+    // its monotonicity bound, central differences at high Peclet numbers and the kappa = 1/3 transport faces
+    // break it. Checked a slab of columns at a time, like column_abs_sums, never holding the whole matrix.
+    bool monotone(double t, const std::function<bool(Index)>& counts = {}) const;
+    // Whether A(t) is in detailed balance (solver/detailed_balance.hpp), and if not the first coupling that
+    // breaks it in `why`. Like spectral_radius_bound, computed once per set of coefficients.
+    bool in_detailed_balance(double t, std::string* why = nullptr) const;
 
     const Problem& problem() const { return problem_; }
     const Grid& grid() const { return problem_.grid; }
@@ -106,6 +115,9 @@ private:
         int row_reach = 1;
         double t = 0.0;
         bool ready = false;
+        double spectral_radius = -1.0;  // cached: spectral_radius_bound(t), when >= 0
+        int balance = -1;               // cached: in_detailed_balance(t) (1, 0; -1 not known yet)
+        std::string balance_why;
     };
 
     const Coefficients& ensure(double t) const;
@@ -123,6 +135,13 @@ private:
     // Visits every face flux as (lower cell or -1, upper cell or -1, terms) for the generic paths.
     template <class Visitor>
     void for_each_face(const Coefficients& c, Visitor&& visit) const;
+    // Assembles A a slab of at most max(n/8, 65536) columns at a time (an n x slab matrix) and calls
+    // visit(first column, slab); stops when visit returns false.
+    template <class Visit>
+    void for_each_column_slab(const Coefficients& c, Visit&& visit) const;
+    // in_detailed_balance without the matrix where every pair of cells is coupled by one two-point face; false
+    // when it cannot tell (the matrix path decides then).
+    bool face_detailed_balance(const Coefficients& c) const;
 
     Problem problem_;
     bool time_dependent_;

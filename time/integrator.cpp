@@ -7,7 +7,6 @@
 #include "block_algebra.hpp"
 #include "chebyshev_exponential.hpp"
 #include "dense_adaptive_stepper.hpp"
-#include "detailed_balance.hpp"
 #include "odeint_eigen.hpp"
 #include "rkc.hpp"
 #include "thread_budget.hpp"
@@ -94,16 +93,16 @@ TimeSettings resolve(const TimeSettings& in, const FokkerPlanckOperator& op) {
             throw InputError(
                 "time.integrator = \"expm\" needs dynamics that do not depend on t; use \"rkc\", "
                 "\"implicit\" or \"dopri5\"");
-        const DetailedBalance balance = detailed_balance(op.matrix(in.times.front()));
-        if (!balance.holds)
+        std::string why;
+        if (!op.in_detailed_balance(in.times.front(), &why))
             throw InputError(
                 "time.integrator = \"expm\" needs a discretised generator in detailed balance "
                 "(a potential drift with noise s I, scheme \"exponential\"); this one is not (" +
-                balance.why + "); use \"rkc\", \"implicit\" or \"dopri5\"");
+                why + "); use \"rkc\", \"implicit\" or \"dopri5\"");
     }
     TimeSettings s = resolve(in, [&] { return op.spectral_radius_bound(in.times.front()); });
     if (in.integrator == Integrator::automatic && s.times.size() >= 2 && !op.time_dependent() &&
-        detailed_balance(op.matrix(in.times.front())).holds)
+        op.in_detailed_balance(in.times.front()))
         prefer_exponential(s, op.spectral_radius_bound(in.times.front()));
     return s;
 }
@@ -224,21 +223,11 @@ double first_step(const System& sys, const State& p, double t, double span) {
     return fn > 0.0 ? std::min(span / 100.0, 0.01 * p.norm() / fn) : span / 100.0;
 }
 
-// A generator with no negative off-diagonal entry keeps p >= 0 under its exact flow (and under implicit
-// Euler): then the steppers may insist on positivity. The 9-point cross stencil beyond its monotonicity
-// bound, or central differences at high Peclet numbers, break it, and positivity cannot be asked for.
-bool monotone(const Eigen::SparseMatrix<double>& a) {
-    for (Index k = 0; k < a.outerSize(); ++k)
-        for (Eigen::SparseMatrix<double>::InnerIterator it(a, k); it; ++it)
-            if (it.row() != it.col() && it.value() < 0.0) return false;
-    return true;
-}
-
 template <class Method>
 void run_dense(Method method, const System& sys, State& p, const TimeSettings& s, double dt0,
                const std::function<void(const State&, double)>& obs, IntegrationReport& report) {
-    DenseAdaptiveStepper<Method> stepper(std::move(method), s.atol, s.rtol,
-                                         monotone(sys.op->matrix(s.times.front())));
+    // No negative off-diagonal rate: the stepper may insist on p >= 0.
+    DenseAdaptiveStepper<Method> stepper(std::move(method), s.atol, s.rtol, sys.op->monotone(s.times.front()));
     odeint::integrate_times(std::ref(stepper), sys, p, s.times.begin(), s.times.end(), dt0, obs);
     report.steps = stepper.accepted_steps();
     report.rejected_steps = stepper.rejected_steps();
