@@ -136,12 +136,11 @@ RunResult run_one_process(const ParsedConfig& c, const std::optional<Resume>& re
         result.richardson = RunResult::Coarse{coarse->problem.grid, std::string(to_string(coarse->report.integrator)),
                                               coarse->report.rhs_evaluations};
     }
-    if (reference) {
-        result.reference = reference->density;
-        result.reference_kind = reference->kind;
-    }
-
-    const DiagnosticsCalculator diagnostics(op, reference);
+    if (reference) result.reference_kind = reference->kind;
+    // The one copy of the reference during the run (result.reference is filled at the end, after the stepper's
+    // vectors are gone: not on top of them).
+    const DiagnosticsCalculator diagnostics(op, std::move(reference));
+    const std::optional<Reference>& kept = diagnostics.reference();
     RunHooks hooks;
     hooks.diagnose = [&](const State& x, double t) { return diagnostics(x, t); };
     if (coarse)
@@ -163,12 +162,15 @@ RunResult run_one_process(const ParsedConfig& c, const std::optional<Resume>& re
         writer = resumed ? std::make_unique<SnapshotWriter>(out, SnapshotWriter::Append{}, meta)
                          : std::make_unique<SnapshotWriter>(
                                out, g, meta, c.output_current,
-                               reference ? std::optional<Eigen::VectorXd>(reference->density) : std::nullopt,
+                               kept ? std::optional<Eigen::VectorXd>(kept->density) : std::nullopt,
                                c.richardson);
         writer->start_swmr();
     }
     run_loop(op, p, ts, c, writer.get(), [&](const std::string& status) { writer->set_status(status); }, hooks,
              options, result);
+    writer.reset();
+    p = State();
+    if (kept) result.reference = kept->density;
     return result;
 }
 

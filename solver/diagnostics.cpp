@@ -6,11 +6,28 @@ DiagnosticsCalculator::DiagnosticsCalculator(const FokkerPlanckOperator& op, std
     : op_(op), reference_(std::move(reference)) {
     const Grid& g = op.grid();
     if (reference_ && reference_->kind == "gibbs") potential_ = potential_at_centres(op.problem());
-    for (int a = 0; a < g.dims; ++a) {
-        coords_[a].resize(g.size());
-        for (Index c = 0; c < g.size(); ++c) coords_[a][c] = g.centre(a, g.unravel(c)[a]);
+    for (int a = 0; a < g.dims; ++a)
+        for (Index i = 0; i < g.cells[a]; ++i) centres_[a].push_back(g.centre(a, i));
+}
+
+namespace {
+// visit(x, p_c) for every cell c in row-major order, x its centre: no per-cell coordinate arrays.
+template <class Visit>
+void for_each_centre(const Grid& g, const std::array<std::vector<double>, kMaxAxes>& centres, const State& p,
+                     Visit&& visit) {
+    const int last = g.dims - 1;
+    const Index n_last = g.cells[last];
+    std::array<double, kMaxAxes> x{};
+    for (Index row = 0; row < g.size(); row += n_last) {
+        const auto i = g.unravel(row);
+        for (int a = 0; a < last; ++a) x[a] = centres[a][static_cast<std::size_t>(i[a])];
+        for (Index j = 0; j < n_last; ++j) {
+            x[last] = centres[last][static_cast<std::size_t>(j)];
+            visit(x, p[row + j]);
+        }
     }
 }
+}  // namespace
 
 Diagnostics DiagnosticsCalculator::operator()(const State& p, double t) const {
     const Grid& g = op_.grid();
@@ -21,12 +38,21 @@ Diagnostics DiagnosticsCalculator::operator()(const State& p, double t) const {
     out.mass = p.sum() * v;
     out.min_density = p.minCoeff();
     const double m = out.mass != 0.0 ? out.mass : 1.0;
-    for (int a = 0; a < d; ++a) out.mean[a] = coords_[a].dot(p) * v / m;
-    for (int a = 0; a < d; ++a)
-        for (int b = 0; b <= a; ++b) {
-            const double s = ((coords_[a].array() - out.mean[a]) * (coords_[b].array() - out.mean[b]) * p.array()).sum();
-            out.covariance(a, b) = out.covariance(b, a) = s * v / m;
+    std::array<double, kMaxAxes> first{};
+    for_each_centre(g, centres_, p, [&](const std::array<double, kMaxAxes>& x, double pc) {
+        for (int a = 0; a < d; ++a) first[a] += x[a] * pc;
+    });
+    for (int a = 0; a < d; ++a) out.mean[a] = first[a] * v / m;
+    std::array<double, kMaxAxes * kMaxAxes> second{};  // about the mean: no cancellation
+    for_each_centre(g, centres_, p, [&](const std::array<double, kMaxAxes>& x, double pc) {
+        for (int a = 0; a < d; ++a) {
+            const double da = (x[a] - out.mean[a]) * pc;
+            for (int b = 0; b <= a; ++b) second[static_cast<std::size_t>(a * kMaxAxes + b)] += da * (x[b] - out.mean[b]);
         }
+    });
+    for (int a = 0; a < d; ++a)
+        for (int b = 0; b <= a; ++b)
+            out.covariance(a, b) = out.covariance(b, a) = second[static_cast<std::size_t>(a * kMaxAxes + b)] * v / m;
     double ent = 0.0;
     for (Index c = 0; c < p.size(); ++c)
         if (p[c] > 0.0) ent -= p[c] * std::log(p[c]);

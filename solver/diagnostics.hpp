@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "fokker_planck_operator.hpp"
 #include "reference.hpp"
@@ -38,7 +39,7 @@ private:
     const FokkerPlanckOperator& op_;
     std::optional<Reference> reference_;
     Eigen::VectorXd potential_;
-    std::array<Eigen::VectorXd, kMaxAxes> coords_;
+    std::array<std::vector<double>, kMaxAxes> centres_;  // the cell centres along each axis (not per cell)
 };
 
 }  // namespace fpsolve
