@@ -54,8 +54,10 @@ void validate(const Grid& g) {
             throw InputError("grid.variables: \"" + g.variables[a] + "\" is used twice");
         n *= static_cast<double>(g.cells[a]);
     }
-    // A run holds about 16 state-sized vectors (state, stepper stages, face coefficients).
-    const double need = n * 8.0 * 16.0;
+    // A run holds two face coefficients per axis and about 16 more state-sized vectors (the density, the stepper's
+    // stages, the reference, the snapshot being written): measured peaks of 98-154 B per cell in 2-D, 122 in
+    // 3-D (expm) and 179-201 in 4-D (dopri5; docs/performance.md). implicit and stationary need more (the LU).
+    const double need = n * 8.0 * (2.0 * g.dims + 16.0);
     const double have = physical_memory_bytes();
     if (need > 0.8 * have) {
         // %.3g, not a cast to an integer: n can be up to 1e36 (undefined behaviour; found by UBSan).
