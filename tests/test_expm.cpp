@@ -35,6 +35,22 @@ density = ")toml" + initial +
 }
 
 // A rotational drift: a probability current circulates, no detailed balance.
+// A tilted periodic ring: every coupling alone balances, the cycle around the ring does not.
+ParsedConfig tilted_ring() {
+    return config_from(R"toml(
+[grid]
+lower = [0.0]
+upper = [6.283185307179586]
+cells = [50]
+boundary = "periodic"
+[dynamics]
+drift = ["0.4 + cos(x)"]
+noise = 0.5
+[initial]
+density = "1"
+)toml");
+}
+
 ParsedConfig rotating() {
     return config_from(R"toml(
 [grid]
@@ -142,18 +158,7 @@ TEST_CASE("detailed balance fails where a current circulates, and says where") {
         CHECK_THAT(b.why, Catch::Contains("circulates"));
     }
     SECTION("a tilted periodic ring: every coupling alone balances, the winding cycle does not") {
-        const ParsedConfig c = config_from(R"toml(
-[grid]
-lower = [0.0]
-upper = [6.283185307179586]
-cells = [50]
-boundary = "periodic"
-[dynamics]
-drift = ["0.4 + cos(x)"]
-noise = 0.5
-[initial]
-density = "1"
-)toml");
+        const ParsedConfig c = tilted_ring();
         const DetailedBalance b = detailed_balance(FokkerPlanckOperator(c.problem).matrix(0.0));
         CHECK_FALSE(b.holds);
     }
@@ -234,19 +239,7 @@ learning_rate = [1.0, 0.5]
 density = "1"
 )toml"),
               false);
-        check(config_from(R"toml(
-[grid]
-lower = [0.0]
-upper = [6.283185307179586]
-cells = [50]
-boundary = "periodic"
-[dynamics]
-drift = ["0.4 + cos(x)"]
-noise = 0.5
-[initial]
-density = "1"
-)toml"),
-              false);
+        check(tilted_ring(), false);
     }
 }
 
