@@ -1,6 +1,6 @@
 // Runge–Kutta–Chebyshev, second order, damped (Sommeijer, Shampine & Verwer 1997, the RKC code):
 // s stages chosen per step so that h rho(A) lies inside the stability interval [-beta(s), 0],
-// beta(s) ≈ 0.653 s^2 (damping eps = 2/13). Only right-hand sides and five vectors: the explicit choice
+// beta(s) ≈ 0.653 s^2 (damping eps = 2/13). Only right-hand sides and the stepper's vectors: the explicit choice
 // for stiff grids too large to factorise. With T_j the Chebyshev polynomials at w0 = 1 + eps / s^2,
 //
 //   Y_0 = y,   Y_1 = y + mu~_1 h F_0,
@@ -67,12 +67,18 @@ public:
         double bjm1 = 1.0 / (4.0 * w0 * w0), bjm2 = bjm1;
         double mus = w1 * bjm1;
         const Eigen::Index n = y.size();
-        yjm2_.resize(n);
-        yjm1_.resize(n);
+        // No vectors of its own: y1, f1 and est are the caller's scratch until the step ends, so the stages
+        // Y_{j-1}, Y_{j-2} live in f1's and est's storage and F_{j-1} is evaluated into y1 and used in place
+        // (the arithmetic is unchanged). On a 1024^2 grid this is 24 B per cell less than three own vectors.
+        Eigen::VectorXd yjm1, yjm2;
+        yjm1.swap(f1);
+        yjm2.swap(est);
+        yjm2.resize(n);
+        yjm1.resize(n);
         y1.resize(n);
         for_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
-            yjm2_.segment(b, m) = y.segment(b, m);
-            yjm1_.segment(b, m) = y.segment(b, m) + (h * mus) * f0.segment(b, m);
+            yjm2.segment(b, m) = y.segment(b, m);
+            yjm1.segment(b, m) = y.segment(b, m) + (h * mus) * f0.segment(b, m);
         });
         double thjm2 = 0.0, thjm1 = mus;                    // c_j, the stage times (t + c_j h)
         double zjm1 = w0, zjm2 = 1.0, dzjm1 = 1.0, dzjm2 = 0.0, d2zjm1 = 0.0, d2zjm2 = 0.0;
@@ -85,23 +91,24 @@ public:
             const double mu = 2.0 * w0 * bj / bjm1;
             const double nu = -bj / bjm2;
             mus = mu * w1 / w0;
-            sys(yjm1_, fj_, t + h * thjm1);
+            sys(yjm1, y1, t + h * thjm1);  // y1 = F_{j-1}, then Y_j element by element
             for_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
-                y1.segment(b, m) = mu * yjm1_.segment(b, m) + nu * yjm2_.segment(b, m) + (1.0 - mu - nu) * y.segment(b, m) +
-                                   (h * mus) * (fj_.segment(b, m) - ajm1 * f0.segment(b, m));
+                y1.segment(b, m) = mu * yjm1.segment(b, m) + nu * yjm2.segment(b, m) + (1.0 - mu - nu) * y.segment(b, m) +
+                                   (h * mus) * (y1.segment(b, m) - ajm1 * f0.segment(b, m));
             });
             const double thj = mu * thjm1 + nu * thjm2 + mus * (1.0 - ajm1);
-            std::swap(yjm2_, yjm1_);
-            std::swap(yjm1_, y1);
+            yjm2.swap(yjm1);
+            yjm1.swap(y1);
             thjm2 = thjm1, thjm1 = thj;
             bjm2 = bjm1, bjm1 = bj;
             zjm2 = zjm1, zjm1 = zj;
             dzjm2 = dzjm1, dzjm1 = dzj;
             d2zjm2 = d2zjm1, d2zjm1 = d2zj;
         }
-        std::swap(y1, yjm1_);
+        y1.swap(yjm1);
+        f1.swap(yjm1);
         sys(y1, f1, t + h);
-        est.resize(n);
+        est.swap(yjm2);
         for_blocks(n, [&](Eigen::Index b, Eigen::Index m) {
             est.segment(b, m) = 0.8 * (y.segment(b, m) - y1.segment(b, m)) + (0.4 * h) * (f0.segment(b, m) + f1.segment(b, m));
         });
@@ -111,7 +118,6 @@ private:
     static constexpr double eps = 2.0 / 13.0;
     int max_stages_;
     double rho_ = 0.0, rho_t_ = NAN;
-    Eigen::VectorXd yjm1_, yjm2_, fj_;
     std::size_t stages_ = 0;
 };
 
