@@ -9,6 +9,10 @@
 #include "face_flux.hpp"
 #include "subnormals.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace fpsolve {
 
 FokkerPlanckOperator::FokkerPlanckOperator(const Problem& problem)
@@ -399,13 +403,15 @@ void FokkerPlanckOperator::gather_cross_rows(Coefficients& c) const {
     c.cross_rows.makeCompressed();
 }
 
-namespace {
-
 // One face-coefficient set of a strided axis for one row: lower face (al, bl, neighbour pl) and upper face
 // (ah, bh, neighbour ph), all indexed by the position j along the row.
-struct StridedRow {
+struct detail::StridedRow {
     const double *al, *bl, *pl, *ah, *bh, *ph;
 };
+
+namespace {
+
+using detail::StridedRow;
 
 // The interior of one row: j = 1 .. n-2, no branches. The pointers are copied into restrict-qualified
 // locals so that the compiler vectorises (a plain loop over an array of pointers does not: it measured
@@ -447,41 +453,63 @@ void row_interior(Index n, const StridedRow* s, const double* __restrict a, cons
 
 }  // namespace
 
-// One row in gather form: every cell sums its own face fluxes. The strided axes (all but the last) get row
-// pointers chosen once per row, with the walls mapped to a zero row, so the inner loop over the contiguous
-// axis has no branches.
+// Rows r .. r + k - 1 in gather form: every cell sums its own face fluxes. The strided axes (all but the last)
+// get row pointers chosen once, with the walls mapped to a zero row, so the inner loop over the contiguous axis
+// has no branches. k > 1 consecutive rows (see run_length: their neighbours are the same rows shifted by a row)
+// are swept as one line, so that the short rows of a 3-D or 4-D grid cost no more per cell than long ones; the
+// two cells of each row where that line runs from one row into the next are then recomputed by `edge`.
 template <int Strided>
-void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* p, double* out) const {
+void FokkerPlanckOperator::rows_of(const Coefficients& c, Index r, Index k, const double* p, double* out) const {
     const Grid& g = grid();
     const int last = g.dims - 1;
     const Index n = g.cells[last];
     const bool periodic = g.boundary[last] == Boundary::periodic;
     const double* zeros = zeros_.data();
-    const Index c0 = r * n;
-    const auto idx = g.unravel(c0);
-    StridedRow sr[2 > Strided ? 2 : Strided];
-    for (int a = 0; a < Strided; ++a) {
-        const Index s = g.stride(a), na = g.cells[a];
-        const double* A = c.a[a].data();
-        const double* B = c.b[a].data();
-        StridedRow& row = sr[a];
-        row.ah = A + c0;
-        row.bh = B + c0;
-        if (idx[a] + 1 < na)
-            row.ph = p + c0 + s;
-        else if (g.boundary[a] == Boundary::periodic)
-            row.ph = p + c0 - (na - 1) * s;
-        else
-            row.ph = zeros;  // b = 0 on the wall
-        if (idx[a] > 0) {
-            row.al = A + c0 - s, row.bl = B + c0 - s, row.pl = p + c0 - s;
-        } else if (g.boundary[a] == Boundary::periodic) {
-            const Index off = c0 + (na - 1) * s;
-            row.al = A + off, row.bl = B + off, row.pl = p + off;
-        } else {
-            row.al = zeros, row.bl = c.wall[a].empty() ? zeros : c.wall[a].data() + c0, row.pl = zeros;
+    detail::StridedRow sr[2 > Strided ? 2 : Strided]{};
+    auto point_rows = [&](Index c0, const std::array<Index, kMaxAxes>& idx) {
+        for (int a = 0; a < Strided; ++a) {
+            const Index s = g.stride(a), na = g.cells[a];
+            const double* A = c.a[a].data();
+            const double* B = c.b[a].data();
+            StridedRow& row = sr[a];
+            row.ah = A + c0;
+            row.bh = B + c0;
+            if (idx[a] + 1 < na)
+                row.ph = p + c0 + s;
+            else if (g.boundary[a] == Boundary::periodic)
+                row.ph = p + c0 - (na - 1) * s;
+            else
+                row.ph = zeros;  // b = 0 on the wall
+            if (idx[a] > 0) {
+                row.al = A + c0 - s, row.bl = B + c0 - s, row.pl = p + c0 - s;
+            } else if (g.boundary[a] == Boundary::periodic) {
+                const Index off = c0 + (na - 1) * s;
+                row.al = A + off, row.bl = B + off, row.pl = p + off;
+            } else {
+                row.al = zeros, row.bl = c.wall[a].empty() ? zeros : c.wall[a].data() + c0, row.pl = zeros;
+            }
         }
+    };
+    const Index first = r * n;
+    point_rows(first, g.unravel(first));
+    row_interior<Strided>(k * n, sr, c.a[last].data() + first, c.b[last].data() + first, p + first, out);
+    for (Index m = 0; m < k; ++m) {
+        const Index c0 = first + m * n;
+        const auto idx = g.unravel(c0);
+        if (m > 0) point_rows(c0, idx);
+        finish_row<Strided>(c, c0, idx, sr, p, out + m * n, periodic);
     }
+}
+
+// The parts of one row that row_interior leaves: its two edge cells (walls, periodic wrap and the absorbing
+// outflow of the last axis), then what correlated noise (cross rows) and the transport faces' far cells add.
+template <int Strided>
+void FokkerPlanckOperator::finish_row(const Coefficients& c, Index c0, const std::array<Index, kMaxAxes>& idx,
+                                      const StridedRow* sr, const double* p, double* out, bool periodic) const {
+    const Grid& g = grid();
+    const int last = g.dims - 1;
+    const Index n = g.cells[last];
+    const double* zeros = zeros_.data();
     const double* A = c.a[last].data() + c0;
     const double* B = c.b[last].data() + c0;
     const double* pc = p + c0;
@@ -508,7 +536,6 @@ void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* 
         out[j] = strided(j) + lo - hi;
     };
     edge(0);
-    row_interior<Strided>(n, sr, A, B, pc, out);
     if (n > 1) edge(n - 1);
     if (c.cross_rows.nonZeros() > 0) {
         const int* start = c.cross_rows.outerIndexPtr();
@@ -568,26 +595,54 @@ void FokkerPlanckOperator::row_of(const Coefficients& c, Index r, const double* 
     }
 }
 
+// How many rows from r (up to `end`) rows_of may sweep as one line: rows whose neighbours along every strided
+// axis are the same rows shifted, i.e. the rows of one plane (fixed indices on the axes before the last two)
+// that are away from the walls of the second-last axis, in a plane that is not on a wall of an earlier axis
+// (wall rows point at the zero row, which cannot be shifted). Other rows go one at a time.
+Index FokkerPlanckOperator::run_length(Index r, Index end) const {
+    const Grid& g = grid();
+    if (g.dims < 2) return 1;
+    const int second_last = g.dims - 2;
+    const Index na = g.cells[second_last];
+    const Index i = r % na;
+    if (i == 0 || i + 1 >= na) return 1;
+    const auto idx = g.unravel(r * row_length());
+    for (int a = 0; a < second_last; ++a)
+        if (g.boundary[a] != Boundary::periodic && (idx[a] == 0 || idx[a] + 1 == g.cells[a])) return 1;
+    return std::min(na - 1 - i, end - r);
+}
+
 // Rows are independent, and each writes only its own dp once.
 template <int Strided>
 void FokkerPlanckOperator::apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink) const {
     const Index n = row_length();
     const Index rows = this->rows();
-    // Rows are independent and each writes only its own dp: threads split them statically, and the result
-    // does not depend on the thread count (no reductions). Small grids stay on one thread.
+    // Rows are independent and each writes only its own dp: each thread takes one contiguous share of them (as
+    // schedule(static) would), and the result does not depend on the thread count (no reductions). Small grids
+    // stay on one thread.
 #ifdef _OPENMP
 #pragma omp parallel if (rows * n >= 65536)
 #endif
     {
     const SubnormalsAreZero ftz;  // per thread: the far tails of a density are subnormal (subnormals.hpp)
-    std::vector<double> row_buffer(sink ? static_cast<std::size_t>(n) : 0);  // per thread, with a sink
+    Index begin = 0, end = rows;
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+    const Index threads = omp_get_num_threads(), thread = omp_get_thread_num();
+    begin = rows * thread / threads;
+    end = rows * (thread + 1) / threads;
 #endif
-    for (Index r = 0; r < rows; ++r) {
-        double* out = sink ? row_buffer.data() : dp + r * n;
-        row_of<Strided>(c, r, p, out);
-        if (sink) sink->finish(sink->context, r * n, n, out);
+    if (sink) {  // one row at a time through a per-thread buffer
+        std::vector<double> row_buffer(static_cast<std::size_t>(n));
+        for (Index r = begin; r < end; ++r) {
+            rows_of<Strided>(c, r, 1, p, row_buffer.data());
+            sink->finish(sink->context, r * n, n, row_buffer.data());
+        }
+    } else {
+        for (Index r = begin; r < end;) {
+            const Index k = run_length(r, end);
+            rows_of<Strided>(c, r, k, p, dp + r * n);
+            r += k;
+        }
     }
     }
 }
@@ -609,10 +664,10 @@ Index FokkerPlanckOperator::rows() const { return grid().size() / row_length(); 
 void FokkerPlanckOperator::apply_row(Index row, const double* p, double t, double* out) const {
     const Coefficients& c = ensure(t);
     switch (grid().dims) {
-        case 1: row_of<0>(c, row, p, out); break;
-        case 2: row_of<1>(c, row, p, out); break;
-        case 3: row_of<2>(c, row, p, out); break;
-        default: row_of<3>(c, row, p, out); break;
+        case 1: rows_of<0>(c, row, 1, p, out); break;
+        case 2: rows_of<1>(c, row, 1, p, out); break;
+        case 3: rows_of<2>(c, row, 1, p, out); break;
+        default: rows_of<3>(c, row, 1, p, out); break;
     }
 }
 

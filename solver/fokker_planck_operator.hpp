@@ -24,6 +24,10 @@
 
 namespace fpsolve {
 
+namespace detail {
+struct StridedRow;  // fokker_planck_operator.cpp: a strided axis's face coefficients and neighbours for one row
+}
+
 using State = Eigen::VectorXd;
 
 class FokkerPlanckOperator {
@@ -131,7 +135,11 @@ private:
     template <int Strided>
     void apply_diagonal(const Coefficients& c, const double* p, double* dp, const RowSink* sink = nullptr) const;
     template <int Strided>
-    void row_of(const Coefficients& c, Index r, const double* p, double* out) const;
+    void rows_of(const Coefficients& c, Index r, Index k, const double* p, double* out) const;
+    template <int Strided>
+    void finish_row(const Coefficients& c, Index c0, const std::array<Index, kMaxAxes>& idx,
+                    const detail::StridedRow* sr, const double* p, double* out, bool periodic) const;
+    Index run_length(Index r, Index end) const;
     // Visits every face flux as (lower cell or -1, upper cell or -1, terms) for the generic paths.
     template <class Visitor>
     void for_each_face(const Coefficients& c, Visitor&& visit) const;
