@@ -3,10 +3,11 @@
 //   1. memory bandwidth: STREAM triad a = b + s c (24 bytes per element counted), twice: over 3 x 128 MiB
 //      (main memory) and over the same footprint as the right-hand side's arrays (on this machine class
 //      the 1024^2 working set, 48 MiB, stays in the last-level cache: that bandwidth is its roofline)
-//   2. right-hand side throughput on a 1024^2 double well, cells/s, and its fraction of the roofline
-//      bandwidth / 48 B per cell: a 2-D cell reads p (8 B; its neighbours come from cache), the face
-//      coefficients a_x, b_x, a_y, b_y (4 x 8 B) and writes dp/dt (8 B), STREAM's convention (no
-//      write-allocate traffic)
+//   2. right-hand side throughput on double wells of about 2^20 cells in 2, 3 and 4 dimensions (1024^2,
+//      102^3, 32^4), cells/s, and its fraction of the roofline bandwidth / (16 + 16 d) B per cell: a cell
+//      reads p (8 B; its neighbours come from cache), the face coefficients a, b of each axis (16 B per
+//      axis) and writes dp/dt (8 B), STREAM's convention (no write-allocate traffic); also one rk4 step per
+//      cell, and both per-cell costs over the 2-D one
 //   3. time to stationarity: wall time until the L1 distance to the Gibbs density is below 1e-6, for a
 //      double well at several grid sizes with each integrator (runs whose explicit step count would
 //      exceed a budget are skipped and say so)
@@ -32,9 +33,11 @@
 #include <string>
 #include <vector>
 
+#include "block_algebra.hpp"
 #include "config.hpp"
 #include "initial_density.hpp"
 #include "integrator.hpp"
+#include "odeint_eigen.hpp"
 #include "reference.hpp"
 #include "richardson.hpp"
 #include "subnormals.hpp"
@@ -44,6 +47,7 @@
 #endif
 
 using namespace fpsolve;
+namespace odeint = boost::numeric::odeint;
 
 namespace {
 
@@ -265,48 +269,64 @@ int main(int argc, char** argv) {
     std::printf("   STREAM triad, 3 x %.0f MiB: %.2f GB/s (best of %d; the right-hand side's footprint)\n",
                 static_cast<double>(triad_ws * 8) / 1048576.0, bw * 1e-9, 4 * reps);
 
-    // 2. Right-hand side throughput.
+    // 2. Right-hand side throughput in 2, 3 and 4 dimensions on about 2^20 cells each (1024^2, 102^3, 32^4),
+    // and one rk4 step (four right-hand sides and the vector updates), as the issue measured it. The
+    // roofline counts what a cell must move from memory: p and dp/dt (16 B) and the face coefficients a, b
+    // of each axis (16 B per axis); neighbours along the strided axes come from cache.
     {
-        const int n = rhs_n;
-        reset_peak();
-        const ParsedConfig c = double_well({n, n});
-        const FokkerPlanckOperator op(c.problem);
-        State p = initial_state(op.grid(), c.problem.initial), dp(p.size());
-        op(p, dp, 0.0);  // assembles the coefficients
-        std::vector<double> times;
-        for (int r = 0; r < (quick ? 10 : (std::getenv("BENCH_REPS") ? std::atoi(std::getenv("BENCH_REPS")) : 200)); ++r) {
-            const double t0 = now();
-            op(p, dp, 0.0);
-            times.push_back(now() - t0);
+        struct Case {
+            std::vector<int> n;
+            double rhs_cell_s = 0.0, rk4_cell_s = 0.0;
+        };
+        std::vector<Case> cases;
+        if (quick)
+            cases = {{{256, 256}}, {{40, 40, 40}}, {{16, 16, 16, 16}}};
+        else
+            cases = {{{rhs_n, rhs_n}}, {{102, 102, 102}}, {{32, 32, 32, 32}}};
+        const int rhs_reps = quick ? 10 : (std::getenv("BENCH_REPS") ? std::atoi(std::getenv("BENCH_REPS")) : 100);
+        std::printf("2. right-hand side of a double well (median of %d; roofline = %.2f GB/s / (16 + 16 d) B per cell)\n",
+                    rhs_reps, bw * 1e-9);
+        std::printf("   %-14s %9s %14s %10s %14s %12s %10s\n", "grid", "cells", "rhs M cells/s", "roofline", "rk4 step [ns/cell]",
+                    "per cell/2-D", "B/cell");
+        for (Case& k : cases) {
+            reset_peak();
+            const ParsedConfig c = double_well(k.n);
+            const FokkerPlanckOperator op(c.problem);
+            State p = initial_state(op.grid(), c.problem.initial), dp(p.size());
+            op(p, dp, 0.0);  // assembles the coefficients
+            std::vector<double> rhs, rk4;
+            for (int r = 0; r < rhs_reps; ++r) {
+                const double t0 = now();
+                op(p, dp, 0.0);
+                rhs.push_back(now() - t0);
+            }
+            const double memory = peak_bytes();
+            // rk4 steps far below the stability limit, so that the state stays a density.
+            odeint::runge_kutta4<State, double, State, double, BlockAlgebra> stepper;
+            const double dt = 1e-3 * rk4_stability_limit(op, 0.0);
+            auto sys = [&](const State& x, State& dx, double t) { op(x, dx, t); };
+            for (int r = 0; r < std::max(3, rhs_reps / 4); ++r) {
+                const double t0 = now();
+                stepper.do_step(sys, p, 0.0, dt);
+                rk4.push_back(now() - t0);
+            }
+            const double cells = static_cast<double>(op.grid().size());
+            const double bytes = 16.0 + 16.0 * static_cast<double>(k.n.size());
+            k.rhs_cell_s = median(rhs) / cells;
+            k.rk4_cell_s = median(rk4) / cells;
+            std::string label;
+            for (std::size_t a = 0; a < k.n.size(); ++a) {
+                if (a) label += 'x';
+                label += std::to_string(k.n[a]);
+            }
+            std::printf("   %-14s %9.0f %14.0f %9.0f%% %18.2f %6.2f, %4.2f %10.0f\n", label.c_str(), cells,
+                        1e-6 / k.rhs_cell_s, 100.0 / k.rhs_cell_s / (bw / bytes), k.rk4_cell_s * 1e9,
+                        k.rhs_cell_s / cases[0].rhs_cell_s, k.rk4_cell_s / cases[0].rk4_cell_s, memory / cells);
         }
-        const double cells = static_cast<double>(op.grid().size());
-        const double best = *std::min_element(times.begin(), times.end());
-        const double med = median(times);
-        const double roof = bw / 48.0;
-        std::printf("2. right-hand side, %dx%d double well: median %.0f M cells/s, best %.0f M cells/s\n", n, n,
-                    cells / med * 1e-6, cells / best * 1e-6);
-        std::printf("   roofline %.2f GB/s / 48 B per cell = %.0f M cells/s: median %.0f%%, best %.0f%% of it\n",
-                    bw * 1e-9, roof * 1e-6, 100.0 * cells / med / roof, 100.0 * cells / best / roof);
-        std::printf("   (main-memory roofline %.0f M cells/s: median %.0f%% of it)\n", bw_dram / 48.0 * 1e-6,
-                    100.0 * cells / med / (bw_dram / 48.0));
-        std::printf("   peak memory (operator, state, derivative): %.0f B per cell\n", peak_bytes() / cells);
-    }
-    // The 4-D kernel (three strided axes: 10 arrays per cell instead of 6) on as many cells.
-    {
-        const int n = quick ? 16 : 32;
-        const ParsedConfig c = double_well({n, n, n, n});
-        const FokkerPlanckOperator op(c.problem);
-        State p = initial_state(op.grid(), c.problem.initial), dp(p.size());
-        op(p, dp, 0.0);
-        std::vector<double> times;
-        for (int r = 0; r < (quick ? 10 : 50); ++r) {
-            const double t0 = now();
-            op(p, dp, 0.0);
-            times.push_back(now() - t0);
-        }
-        const double cells = static_cast<double>(op.grid().size());
-        std::printf("   4-D, %d^4 double well: median %.0f M cells/s, best %.0f M cells/s\n", n,
-                    cells / median(times) * 1e-6, cells / *std::min_element(times.begin(), times.end()) * 1e-6);
+        std::printf("   (roofline: %% of bandwidth / bytes per cell reached by the median right-hand side; per cell/2-D:\n"
+                    "    the right-hand side's and the rk4 step's cost per cell over the 2-D one; B/cell: peak resident\n"
+                    "    memory of operator, state and derivative; main-memory triad %.2f GB/s)\n",
+                    bw_dram * 1e-9);
     }
 
     if (rhs_only) return 0;
