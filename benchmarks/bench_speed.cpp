@@ -15,11 +15,13 @@
 //      error against the cell averages of the exact Gaussian (mean e^{-At} m0, covariance from
 //      C' = -AC - CA^T + D); rows "+R" add the grid.richardson extrapolation (the run on the grid of half the
 //      cells, then (4 p_h - I p_2h) / 3: richardson.hpp), with both runs in the wall time
-//   5. peak resident memory per cell of each phase (getrusage after resetting the high-water mark)
+//   5. peak resident memory per cell of each phase (VmHWM after resetting the high-water mark): the kernels in
+//      2, set-up and integrate of each run in 3, each run in 4
 //
 //   build/bin/bench_speed            the full run (about 10 minutes on 2 cores)
 //   build/bin/bench_speed --quick    small sizes, seconds (a smoke run)
 //   build/bin/bench_speed --scale    adds a 2048^2 and a 128^3 run (rkc)
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -60,14 +62,29 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-// Peak resident set since the last reset_peak(), in bytes (Linux: writing 5 to clear_refs resets it).
+// Peak resident set since the last reset_peak(), in bytes above base_bytes (Linux: writing 5 to clear_refs resets
+// the high-water mark VmHWM; getrusage's ru_maxrss also keeps the maxima of exited threads, so it is read from /proc).
 void reset_peak() {
+    malloc_trim(0);  // what earlier phases freed goes back to the system, not into this phase's figure
     std::ofstream("/proc/self/clear_refs") << "5";
 }
+double status_bytes(const char* key) {  // "VmHWM:  123 kB"
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind(key, 0) == 0) return std::atof(line.c_str() + std::strlen(key)) * 1024.0;
+    return 0.0;
+}
+// The resident set before any grid exists (binary, libraries): the per-cell figures count what lies above it.
+double base_bytes = 0.0;
 double peak_bytes() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) * 1024.0;
+    double peak = status_bytes("VmHWM:");
+    if (peak == 0.0) {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        peak = static_cast<double>(u.ru_maxrss) * 1024.0;
+    }
+    return std::max(peak - base_bytes, 0.0);
 }
 
 double triad_bandwidth(std::size_t n, int reps) {
@@ -153,6 +170,7 @@ struct Reached {
 
 struct Outcome {
     double wall = 0.0, t = NAN;
+    double setup_peak = 0.0, run_peak = 0.0;  // peak resident bytes of the two phases
     IntegrationReport report;
     std::string note;
 };
@@ -161,6 +179,7 @@ struct Outcome {
 Outcome to_stationarity(const ParsedConfig& c, Integrator which, double tmax, double explicit_budget, double rtol,
                         double atol) {
     Outcome o;
+    reset_peak();
     const FokkerPlanckOperator op(c.problem);
     const auto ref = stationary_reference(c.problem);
     const double v = op.grid().cell_volume();
@@ -174,6 +193,8 @@ Outcome to_stationarity(const ParsedConfig& c, Integrator which, double tmax, do
         }
     }
     State p = initial_state(op.grid(), c.problem.initial);
+    o.setup_peak = peak_bytes();  // set-up: the problem, the Gibbs reference, the initial density
+    reset_peak();                 // integrate: assembly, the checks that pick the method, the steps
     TimeSettings ts;
     for (double t = 0.0; t <= tmax + 1e-12; t += 0.25) ts.times.push_back(t);
     ts.integrator = which;
@@ -189,6 +210,7 @@ Outcome to_stationarity(const ParsedConfig& c, Integrator which, double tmax, do
         o.t = r.t;
     }
     o.wall = now() - t0;
+    o.run_peak = peak_bytes();
     return o;
 }
 
@@ -228,6 +250,7 @@ const char* name(Integrator i) { return std::string_view(to_string(i)).data(); }
 
 int main(int argc, char** argv) {
     flush_subnormals_to_zero();  // as the fpsolve app does
+    base_bytes = status_bytes("VmRSS:");
 #ifdef _OPENMP
     if (!std::getenv("OMP_DYNAMIC")) omp_set_dynamic(1);  // as the fpsolve app does (apps/main.cpp)
 #endif
@@ -335,7 +358,9 @@ int main(int argc, char** argv) {
     if (!ou_only) {
     std::printf("\n3. double well L = sum (x_a^2 - 1)^2, noise 1.5, to L1 < 1e-6 of Gibbs (rtol %g, atol %g)\n", rtol,
                 atol);
-    std::printf("   %-10s %-9s %9s %8s %9s  %s\n", "grid", "stepper", "wall [s]", "t", "B/cell", "note");
+    std::printf("   (B/cell: peak resident bytes per cell of the set-up (problem, Gibbs reference, initial density) and of\n"
+                "    integrate (assembly, the method's checks, the steps), each from a reset high-water mark, above the\n    resident set at start)\n");
+    std::printf("   %-10s %-9s %9s %8s %7s %7s  %s\n", "grid", "stepper", "wall [s]", "t", "set-up", "run", "note");
     std::vector<std::vector<int>> grids;
     if (quick)
         grids = {{200}, {32, 32}, {64, 64}};
@@ -353,11 +378,10 @@ int main(int argc, char** argv) {
         const double cells = static_cast<double>(c.problem.grid.size());
         for (Integrator which : {Integrator::dopri5, Integrator::rkc, Integrator::implicit, Integrator::expm}) {
             if (which == Integrator::implicit && cells > 256.0 * 256.0) {
-                std::printf("   %-10s %-9s %9s %8s %9s  %s\n", label.c_str(), name(which), "-", "-", "-",
+                std::printf("   %-10s %-9s %9s %8s %7s %7s  %s\n", label.c_str(), name(which), "-", "-", "-", "-",
                             "skipped: LU solves beyond 256^2 take minutes");
                 continue;
             }
-            reset_peak();
             Outcome o = to_stationarity(c, which, 60.0, budget, rtol, atol);
             if (which == Integrator::expm && !std::isnan(o.t)) {
                 // expm's cost grows with the number of snapshots: also the run straight to the t found
@@ -377,8 +401,8 @@ int main(int argc, char** argv) {
                               (p - ref->density).cwiseAbs().sum() * op.grid().cell_volume());
                 o.note += buf;
             }
-            std::printf("   %-10s %-9s %9.2f %8.2f %9.0f  %s\n", label.c_str(), name(which), o.wall, o.t,
-                        peak_bytes() / cells, o.note.c_str());
+            std::printf("   %-10s %-9s %9.2f %8.2f %7.0f %7.0f  %s\n", label.c_str(), name(which), o.wall, o.t,
+                        o.setup_peak / cells, o.run_peak / cells, o.note.c_str());
             std::fflush(stdout);
         }
     }
