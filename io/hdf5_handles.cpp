@@ -190,13 +190,30 @@ std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name)
     return read_numeric<std::int64_t>(loc, name, H5T_NATIVE_INT64);
 }
 
-// compress: one chunk of the whole shape, deflate 1.
-Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress) {
+std::vector<hsize_t> cell_chunk(const std::vector<hsize_t>& shape, const std::vector<hsize_t>& blocks) {
+    std::vector<hsize_t> chunk(shape.size());
+    for (std::size_t a = 0; a < shape.size(); ++a) {
+        const hsize_t p = a < blocks.size() ? std::max<hsize_t>(1, blocks[a]) : 1;
+        chunk[a] = std::max<hsize_t>(1, (shape[a] + p - 1) / p);
+    }
+    for (std::size_t a = 0; a < chunk.size(); ++a) {
+        const hsize_t inner =
+            std::accumulate(chunk.begin() + static_cast<std::ptrdiff_t>(a) + 1, chunk.end(), hsize_t{1},
+                            std::multiplies<>());
+        if (chunk[a] * inner <= kChunkValues) break;
+        chunk[a] = std::max<hsize_t>(1, kChunkValues / inner);
+    }
+    return chunk;
+}
+
+Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress,
+                      const std::vector<hsize_t>& blocks) {
     Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "create dataspace");
     Handle plist(H5Pcreate(H5P_DATASET_CREATE), "create property list");
     const hsize_t total = std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>());
     if (compress && total > 0) {
-        check(H5Pset_chunk(plist, static_cast<int>(shape.size()), shape.data()), "chunk " + name);
+        const std::vector<hsize_t> chunk = cell_chunk(shape, blocks);
+        check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "chunk " + name);
         check(H5Pset_deflate(plist, 1), "compress " + name);
     }
     return Handle(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
@@ -211,8 +228,8 @@ void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t
 
 void write_dataset_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                          const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
-                         const double* block, bool compress, hid_t xfer) {
-    const Handle set = create_dataset(loc, name, shape, compress);
+                         const double* block, bool compress, hid_t xfer, const std::vector<hsize_t>& blocks) {
+    const Handle set = create_dataset(loc, name, shape, compress, blocks);
     Handle space(H5Dget_space(set), "get space of " + name);
     Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace");
     check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
@@ -254,7 +271,8 @@ std::vector<double> read_dataset(hid_t loc, const std::string& name) {
     return out;
 }
 
-Growable::Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress)
+Growable::Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress,
+                   const std::vector<hsize_t>& blocks)
     : row_(std::move(row)), name_(name) {
     std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{1};
     for (hsize_t r : row_) {
@@ -264,7 +282,11 @@ Growable::Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row,
     }
     const hsize_t row_size = std::accumulate(row_.begin(), row_.end(), hsize_t{1}, std::multiplies<>());
     chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(1024, (1u << 19) / std::max<hsize_t>(1, row_size)));
-    if (row_size > 64) chunk[0] = 1;  // one snapshot a chunk
+    if (row_size > 64) {  // a snapshot: per rank block, capped (cell_chunk)
+        const std::vector<hsize_t> cells = cell_chunk(row_, blocks);
+        chunk.assign(1, 1);
+        chunk.insert(chunk.end(), cells.begin(), cells.end());
+    }
     Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()),
                  "create dataspace");
     Handle plist(H5Pcreate(H5P_DATASET_CREATE), "create property list");

@@ -59,28 +59,44 @@ std::vector<std::string> read_string_array_attribute(hid_t loc, const std::strin
 std::vector<double> read_double_attribute(hid_t loc, const std::string& name);
 std::vector<std::int64_t> read_int_attribute(hid_t loc, const std::string& name);
 
+// At most this many doubles (1 MiB) in one chunk of a cell dataset: deflate holds a copy of the chunk and
+// its output, so the cap bounds that transient memory; 2^17 wrote as fast as 2^16 or faster
+// (docs/performance.md, "Snapshot output under MPI").
+inline constexpr hsize_t kChunkValues = hsize_t{1} << 17;
+
+// The chunk of a dataset of `shape` whose axes are split into `blocks[a]` blocks (the ranks along each axis;
+// missing or 1: not split). Along each axis the chunk is the largest block extent, ceil(shape / blocks), so that
+// each rank compresses its own chunks (deflate runs on the rank that owns the chunk: one chunk for the whole
+// grid put it all on one rank) and, where the split is even, chunk and rank boundaries coincide. The same on
+// every rank (H5Dcreate is collective). Then, above kChunkValues, the outermost axes shrink first (row-major:
+// a chunk stays a run of whole rows). Serially: the whole grid, capped.
+std::vector<hsize_t> cell_chunk(const std::vector<hsize_t>& shape, const std::vector<hsize_t>& blocks = {});
+
 // Fixed-shape dataset of doubles, written whole.
-// An empty dataset of doubles; compress: one chunk of the whole shape, deflate 1.
-Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress);
+// An empty dataset of doubles; compress: chunked by cell_chunk(shape, blocks), deflate 1.
+Handle create_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, bool compress,
+                      const std::vector<hsize_t>& blocks = {});
 void write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape, const double* data,
                    bool compress = false);
 // The same, of which this process writes the block [start, start + count) with transfer list `xfer`
-// (parallel HDF5: every rank, collectively, its own block).
+// (parallel HDF5: every rank, collectively, its own block); `blocks` as for cell_chunk.
 void write_dataset_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                          const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
-                         const double* block, bool compress, hid_t xfer);
+                         const double* block, bool compress, hid_t xfer, const std::vector<hsize_t>& blocks = {});
 // The block [start, start + count) of a dataset, row-major.
 std::vector<double> read_block(hid_t loc, const std::string& name, const std::vector<hsize_t>& start,
                                const std::vector<hsize_t>& count);
 std::vector<hsize_t> dataset_shape(hid_t loc, const std::string& name);
 std::vector<double> read_dataset(hid_t loc, const std::string& name);
 
-// A dataset of doubles that grows along its first axis, one row (of shape `row`) at a time;
-// chunked one row a chunk (capped at 4 MiB of rows for small rows), deflate for large rows.
+// A dataset of doubles that grows along its first axis, one row (of shape `row`) at a time. Rows of up to 64
+// values: many rows a chunk (up to 4 MiB); larger rows: one row a chunk along the first axis and
+// cell_chunk(row, blocks) within it; deflate 1 with `compress`.
 class Growable {
   public:
     Growable() = default;
-    Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress);
+    Growable(hid_t loc, const std::string& name, std::vector<hsize_t> row, bool compress,
+             const std::vector<hsize_t>& blocks = {});
     // Opens an existing growable dataset to append to it.
     static Growable open(hid_t loc, const std::string& name);
     void append(const double* row);

@@ -71,11 +71,11 @@ SnapshotLayout SnapshotLayout::create(hid_t file, const Grid& g, const FileMetad
     {
         h5::Handle snaps = h5::create_group(file, "snapshots");
         m.time = h5::Growable(snaps, "time", {}, false);
-        m.density = h5::Growable(snaps, "density", shape, true);
+        m.density = h5::Growable(snaps, "density", shape, true, block.blocks);
         if (with_current) {
             auto cs = shape;
             cs.push_back(d);
-            m.current = h5::Growable(snaps, "current", cs, true);
+            m.current = h5::Growable(snaps, "current", cs, true, block.blocks);  // the d components whole
         }
     }
     {
@@ -96,7 +96,8 @@ SnapshotLayout SnapshotLayout::create(hid_t file, const Grid& g, const FileMetad
     }
     if (reference) {
         h5::Handle ref = h5::create_group(file, "reference");
-        h5::write_dataset_block(ref, "density", shape, block.start, block.count, reference->data(), true, xfer);
+        h5::write_dataset_block(ref, "density", shape, block.start, block.count, reference->data(), true, xfer,
+                                block.blocks);
     }
     return m;
 }

@@ -22,9 +22,11 @@
 
 namespace fpsolve {
 
-// The cells [start, start + count) of the grid that one process writes or reads (axis 0 first).
+// The cells [start, start + count) of the grid that one process writes or reads (axis 0 first), and the
+// number of blocks along each axis (the rank grid; empty: one block), which chunks the cell datasets
+// (h5::cell_chunk).
 struct CellBlock {
-    std::vector<hsize_t> start, count;
+    std::vector<hsize_t> start, count, blocks;
     static CellBlock whole(const Grid& g);
 };
 

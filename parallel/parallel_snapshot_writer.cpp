@@ -18,6 +18,7 @@ struct ParallelSnapshotWriter::Impl {
         for (int a = 0; a < d.global().dims; ++a) {
             block.start.push_back(static_cast<hsize_t>(d.begin()[a]));
             block.count.push_back(static_cast<hsize_t>(d.count()[a]));
+            block.blocks.push_back(static_cast<hsize_t>(d.procs()[a]));
         }
         xfer = h5::Handle(H5Pcreate(H5P_DATASET_XFER), "create transfer list");
         h5::check(H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE), "use collective transfers");
@@ -79,7 +80,8 @@ void ParallelSnapshotWriter::write_cells(const std::string& path, const Eigen::V
     const Grid& g = m.dec->global();
     std::vector<hsize_t> shape;
     for (int a = 0; a < g.dims; ++a) shape.push_back(static_cast<hsize_t>(g.cells[a]));
-    h5::write_dataset_block(m.file, path, shape, m.block.start, m.block.count, owned.data(), true, m.xfer);
+    h5::write_dataset_block(m.file, path, shape, m.block.start, m.block.count, owned.data(), true, m.xfer,
+                            m.block.blocks);
     m.flush();
 }
 
@@ -92,7 +94,7 @@ void ParallelSnapshotWriter::write_cell_vectors(const std::string& path, const E
     for (auto* v : {&shape, &start, &count}) v->push_back(v == &start ? 0 : static_cast<hsize_t>(g.dims));
     // owned x d column-major -> [owned cells..., d] row-major
     const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = owned;
-    h5::write_dataset_block(m.file, path, shape, start, count, rows.data(), true, m.xfer);
+    h5::write_dataset_block(m.file, path, shape, start, count, rows.data(), true, m.xfer, m.block.blocks);
     m.flush();
 }
 

@@ -1,6 +1,7 @@
 // The fpsolve HDF5 file (DESIGN §4) written by all ranks of a decomposed run through parallel HDF5
-// (MPI-IO driver): the same groups, datasets, shapes, chunks, compression and attributes as
-// SnapshotWriter, so a file written by N ranks reads back as the file of a serial run.
+// (MPI-IO driver): the same groups, datasets, shapes, compression and attributes as SnapshotWriter, so a
+// file written by N ranks reads back as the file of a serial run. Only the chunks differ: one per rank block
+// (h5::cell_chunk), so that each rank deflates its own cells.
 //
 //   /snapshots/density[k, cells...]     each rank writes its block as a hyperslab, collectively
 //   /snapshots/current[k, cells..., d]  the same, with the d components

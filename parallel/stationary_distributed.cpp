@@ -10,6 +10,8 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -44,18 +46,31 @@ class DistributedGenerator {
         double norm = 0.0;
         for (const Index c : dec_.owned_cells()) norm = std::max(norm, rows[c]);
         norm_ = dec_.max(norm);
-        // The whole-grid index of every global row, for results in the serial order.
-        std::vector<double> mine_index(sys_.grid_index().begin(), sys_.grid_index().end());
-        const State all = gather(Eigen::Map<const State>(mine_index.data(), nloc_));
-        grid_of_row_.resize(static_cast<std::size_t>(n_));
-        for (Index r = 0; r < n_; ++r) grid_of_row_[static_cast<std::size_t>(r)] = static_cast<Index>(all[r]);
     }
 
     Index size() const { return n_; }
-    // The global row of a whole-grid cell.
+    // The global row of a whole-grid cell: its owner knows it (no whole-grid map on any rank). Collective.
     Index row_of(Index cell) const {
-        return static_cast<Index>(std::find(grid_of_row_.begin(), grid_of_row_.end(), cell) -
-                                  grid_of_row_.begin());
+        const auto& mine = sys_.grid_index();
+        const auto at = std::find(mine.begin(), mine.end(), cell);
+        const Index row = at == mine.end() ? -1 : first_ + static_cast<Index>(at - mine.begin());
+        return max_index(row);
+    }
+    // The serial pin hint: the cell of least energy (potential_at_centres), the lowest whole-grid index among
+    // equals, as Eigen's minCoeff(&index) on the whole grid; each rank evaluates its owned cells only.
+    // -1 when no cell qualifies (every value NaN). Collective.
+    Index least_energy_cell(const Problem& pb) const {
+        const State e = potential_at_centres(pb, dec_.owned_grid());
+        const auto& cells = sys_.grid_index();  // the owned block's row-major order, as owned_grid()'s
+        double least = HUGE_VAL;
+        for (Index k = 0; k < e.size(); ++k) least = std::min(least, e[k]);  // NaN is never the minimum
+        least = dec_.min(least);
+        Index cell = std::numeric_limits<Index>::max();
+        for (Index k = 0; k < e.size(); ++k)
+            if (e[k] == least) cell = std::min(cell, cells[static_cast<std::size_t>(k)]);
+        // Two exact reductions rather than MPI_MINLOC: whole-grid indices may pass the int of MPI_DOUBLE_INT.
+        cell = -max_index(-cell);
+        return cell == std::numeric_limits<Index>::max() ? -1 : cell;
     }
     double norm() const { return norm_; }
     const Decomposition& dec() const { return dec_; }
@@ -76,18 +91,26 @@ class DistributedGenerator {
         return all;
     }
     State owned_part(const State& rows) const { return rows.segment(first_, nloc_); }
+    Index max_index(Index i) const {
+        std::int64_t out = 0, in = i;
+        MPI_Allreduce(&in, &out, 1, MPI_INT64_T, MPI_MAX, dec_.comm());
+        return static_cast<Index>(out);
+    }
 
-    // The global row of the value max(x) (the lowest such row).
+    // The global row of the value max(x) (the lowest such row), as MPI_MAXLOC would give it but with rows
+    // beyond the int range.
     Index argmax(const State& x, double& value) const {
-        struct {
-            double v;
-            int row;
-        } in{-HUGE_VAL, 0}, out{};
+        double v = -HUGE_VAL;
+        for (Index k = 0; k < x.size(); ++k) v = std::max(v, x[k]);
+        value = dec_.max(v);
+        Index row = std::numeric_limits<Index>::max();
         for (Index k = 0; k < x.size(); ++k)
-            if (x[k] > in.v) in = {x[k], static_cast<int>(first_ + k)};
-        MPI_Allreduce(&in, &out, 1, MPI_DOUBLE_INT, MPI_MAXLOC, dec_.comm());
-        value = out.v;
-        return out.row;
+            if (x[k] == value) {
+                row = first_ + k;
+                break;
+            }
+        row = -max_index(-row);
+        return row == std::numeric_limits<Index>::max() ? 0 : row;
     }
     double value_at(const State& x, Index row) const {
         return dec_.sum(row >= first_ && row < first_ + nloc_ ? x[row - first_] : 0.0);
@@ -148,7 +171,6 @@ class DistributedGenerator {
     Index n_ = 0, nloc_ = 0, first_ = 0, pinned_ = -1;
     double norm_ = 0.0;
     std::vector<int> counts_, displs_;
-    std::vector<Index> grid_of_row_;
     State null_;
 };
 
@@ -234,7 +256,10 @@ SteadyState solve_with(const DistributedOperator& op, const SteadyStateOptions& 
         // The serial pin: the grid's centre cell, or the minimum of the potential.
         Index hint = 0;
         for (int a = 0; a < g.dims; ++a) hint = hint * g.cells[a] + g.cells[a] / 2;
-        if (op.global_problem().potential) potential_at_centres(op.global_problem()).minCoeff(&hint);
+        if (op.global_problem().potential) {
+            const Index least = gen.least_energy_cell(op.global_problem());
+            if (least >= 0) hint = least;
+        }
         gen.steady_state(gen.row_of(hint));
         density = gen.null();
         const double scale = gen.norm() * gen.max_abs(density);

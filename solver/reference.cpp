@@ -24,9 +24,11 @@ Eigen::VectorXd energy_on(const Problem& pb, const Grid& g) {
 }
 }  // namespace
 
-Eigen::VectorXd potential_at_centres(const Problem& pb) {
+Eigen::VectorXd potential_at_centres(const Problem& pb) { return potential_at_centres(pb, pb.grid); }
+
+Eigen::VectorXd potential_at_centres(const Problem& pb, const Grid& block) {
     if (!has_gibbs_energy(pb)) return {};
-    return energy_on(pb, pb.grid);
+    return energy_on(pb, block);
 }
 
 namespace {

@@ -45,5 +45,7 @@ bool has_gibbs_energy(const Problem& problem);
 double gibbs_energy_at(const Problem& problem, const Point& x);
 // That energy at the cell centres (empty without one).
 Eigen::VectorXd potential_at_centres(const Problem& problem);
+// The same at the centres of `block` (a block of the problem's grid, as Decomposition::owned_grid()).
+Eigen::VectorXd potential_at_centres(const Problem& problem, const Grid& block);
 
 }  // namespace fpsolve

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Compares two fpsolve files: the same groups, datasets, shapes, chunks, compression and attributes, and
+"""Compares two fpsolve files: the same groups, datasets, shapes, compression and attributes, and
 values within a relative tolerance (max |a - b| / max |b| per dataset, min_density against the largest
-density; NaN must match NaN).
+density; NaN must match NaN). Both chunked or both not: the chunk shapes themselves follow the rank blocks
+(h5::cell_chunk) and differ between rank counts.
 
 usage: compare_h5.py SERIAL.h5 PARALLEL.h5 [--rtol 1e-12] [--solver-tol TOL]
 --solver-tol: the files come from iterative solves (hypre) against a direct one, so floating-point attributes
@@ -78,8 +79,8 @@ def main(argv):
                     errors.append(f"{name}: attribute {k}: {ar[k]!r} vs {ag[k]!r}")
             if not isinstance(a, h5py.Dataset):
                 continue
-            if a.shape != b.shape or a.dtype != b.dtype or a.chunks != b.chunks or a.compression != b.compression \
-                    or a.maxshape != b.maxshape:
+            if a.shape != b.shape or a.dtype != b.dtype or (a.chunks is None) != (b.chunks is None) \
+                    or a.compression != b.compression or a.maxshape != b.maxshape:
                 errors.append(f"{name}: shape/dtype/chunks/compression {a.shape} {a.dtype} {a.chunks} {a.compression} "
                               f"{a.maxshape} vs {b.shape} {b.dtype} {b.chunks} {b.compression} {b.maxshape}")
                 continue

@@ -18,6 +18,7 @@
 #include <catch2/catch.hpp>
 #include <mpi.h>
 
+#include <cstdio>
 #include <sstream>
 
 #include "config.hpp"
@@ -25,7 +26,9 @@
 #include "distributed_diagnostics.hpp"
 #include "distributed_integrator.hpp"
 #include "hypre_system.hpp"
+#include "hdf5_handles.hpp"
 #include "initial_density.hpp"
+#include "parallel_snapshot_writer.hpp"
 #include "reference.hpp"
 #include "stationary_distributed.hpp"
 
@@ -735,6 +738,49 @@ TEST_CASE("more ranks than cells along every useful factorisation is bad input")
         CHECK_THROWS_AS(Decomposition(MPI_COMM_WORLD, c.problem.grid), InputError);
     else
         CHECK_NOTHROW(Decomposition(MPI_COMM_WORLD, c.problem.grid));
+}
+
+TEST_CASE("snapshot chunks follow the rank blocks, at most h5::kChunkValues doubles, and the values are the serial ones") {
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    Grid g;  // 600 x 400: one rank's block is above the cap, two ranks' (300 x 400) below it
+    g.dims = 2;
+    g.cells = {600, 400, 1, 1};
+    const Decomposition dec(MPI_COMM_WORLD, g);
+    const State whole = State::LinSpaced(g.size(), 0.0, 1.0);
+    const std::string path = "/tmp/fpsolve_test_chunks_np" + std::to_string(size) + ".h5";
+    {
+        ParallelSnapshotWriter w(path, dec, {"", program_version}, false, std::nullopt);
+        Diagnostics dg;
+        w.append(0.0, dec.slice(whole), dg, nullptr);
+        w.set_status("complete");
+        w.close();
+    }
+    std::array<hsize_t, 3> chunk{};
+    if (rank == 0) {
+        const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        const hid_t set = H5Dopen2(file, "/snapshots/density", H5P_DEFAULT);
+        const hid_t plist = H5Dget_create_plist(set);
+        if (H5Pget_chunk(plist, 3, chunk.data()) != 3) chunk = {};
+        H5Pclose(plist);
+        H5Dclose(set);
+        H5Fclose(file);
+    }
+    MPI_Bcast(chunk.data(), 3, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    // The largest block along each axis (the split along axis 0 is even here: chunk and rank boundaries
+    // coincide), then whole rows up to the cap.
+    const hsize_t rows = static_cast<hsize_t>((600 + dec.procs()[0] - 1) / dec.procs()[0]);
+    const hsize_t cols = static_cast<hsize_t>((400 + dec.procs()[1] - 1) / dec.procs()[1]);
+    INFO("rank grid " << rank_grid(dec.procs(), 2) << ", chunk " << chunk[0] << "x" << chunk[1] << "x" << chunk[2]);
+    CHECK(chunk[0] == 1);
+    CHECK(chunk[1] == std::min(rows, h5::kChunkValues / cols));
+    CHECK(chunk[2] == cols);
+    CHECK(chunk[1] * chunk[2] <= h5::kChunkValues);
+    const double diff = (read_snapshot(path, 0) - whole).cwiseAbs().maxCoeff();
+    CHECK(max_over_ranks(diff) == 0.0);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank == 0) std::remove(path.c_str());
 }
 
 int main(int argc, char** argv) {

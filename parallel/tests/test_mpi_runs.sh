@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fpsolve run under mpirun -np N against the same run on one process: the files must hold the same groups,
-# datasets, shapes, chunks and attributes, and the same numbers to 1e-12 (relative to each dataset's largest
-# value); implicit runs and fpsolve stationary (hypre's iterative solves) to their solver tolerance.
+# datasets, shapes and attributes (the chunks follow the rank blocks), and the same numbers to 1e-12
+# (relative to each dataset's largest value); implicit runs and fpsolve stationary (hypre's iterative solves)
+# to their solver tolerance.
 # Then bad input under MPI: exit 2, one line on stderr, no file.
 # The 1-D periodic case takes rk4: its cut periodic axis differs from the serial run by round-off in the
 # wrap-around face, which can flip an adaptive step decision (parallel/decomposition.hpp).
