@@ -16,8 +16,8 @@
 // The result's density, current and mfpt are this rank's owned cells (Decomposition::owned_cells order, as a
 // run's state), the scalars and eigenvalues are the same on every rank; `fpsolve stationary` writes them
 // through parallel HDF5 into the file one process writes. It agrees with the serial result to the solver
-// tolerance, not to round-off. Not yet O(N / ranks) in memory per rank: the row map, the potential's minimum
-// (the pin) and, for the spectrum, the Arnoldi vectors are over the whole grid on every rank.
+// tolerance, not to round-off. O(N / ranks) in memory per rank without the spectrum (the pin and the row of a
+// cell are reductions over the owners); the spectrum's Arnoldi vectors are over the whole grid on every rank.
 #pragma once
 #include "distributed_operator.hpp"
 #include "stationary.hpp"

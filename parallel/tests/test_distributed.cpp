@@ -13,6 +13,7 @@
 //   stationary        density, current, eigenvalues, MFPT and escape rate (hypre) against the serial LU to 1e-8
 //   kinetic OU        64x48, x cut and v cut: a run to t = 0.5 to 1e-12 (the serial steps), the steady state to
 //                     1e-8; one ghost layer along a cut x is wrong; a hypre solve AMG cannot do is redone by ILU(1)
+//   snapshot chunks   /snapshots/density chunked per rank block and within h5::kChunkValues; values as written
 // Every checked number is first reduced over the ranks (max), so all ranks pass or fail together.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
