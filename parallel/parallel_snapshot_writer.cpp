@@ -33,6 +33,17 @@ struct ParallelSnapshotWriter::Impl {
     void flush() { h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush the file"); }
 };
 
+namespace {
+// Whether /snapshots/density allocates its chunks when it is created, as parallel HDF5 does.
+bool written_in_parallel(hid_t file) {
+    const h5::Handle set(H5Dopen2(file, "/snapshots/density", H5P_DEFAULT), "open /snapshots/density");
+    const h5::Handle plist(H5Dget_create_plist(set), "read the creation properties of /snapshots/density");
+    H5D_alloc_time_t when{};
+    h5::check(H5Pget_alloc_time(plist, &when), "read the allocation time of /snapshots/density");
+    return when == H5D_ALLOC_TIME_EARLY;
+}
+}  // namespace
+
 ParallelSnapshotWriter::ParallelSnapshotWriter(const std::string& path, const Decomposition& dec,
                                                const FileMetadata& meta, bool with_current,
                                                const std::optional<Eigen::VectorXd>& reference)
@@ -56,6 +67,12 @@ ParallelSnapshotWriter::ParallelSnapshotWriter(const std::string& path, const De
                          path + " first; if a run is still writing it, wait for it)");
     }
     m.file = h5::Handle(id, "open " + path);
+    // A file written by one process allocates its chunks as they are written (H5D_ALLOC_TIME_INCR); parallel
+    // HDF5's collective filtered writes fail on such a dataset on some ranks and leave the others waiting in the
+    // collective call. Refused here, before anything in the file changes.
+    if (dec.size() > 1 && !written_in_parallel(m.file))
+        throw InputError(path + ": written by one process (fpsolve run without mpirun); resume it with one process, "
+                                "or start a new run under mpirun");
     m.layout = SnapshotLayout::open(m.file, meta);
     m.flush();
 }
