@@ -264,6 +264,15 @@ if [ "$np" -gt 1 ]; then
   else
     echo "inspect and sample under mpirun -np $np: exit 0, run on rank 0"
   fi
+  # A file written by one process is refused under mpirun (parallel HDF5's filtered writes hung on it), untouched.
+  cp resume-serial.h5 resume-copy.h5
+  before=$(md5sum < resume-copy.h5)
+  set +e; timeout 120 "${mpirun[@]}" "$fp" run --resume resume-copy.h5 --quiet --set time.end=0.4 2>err.txt; rc=$?; set -e
+  if [ "$rc" -ne 2 ] || [ "$(grep -c . err.txt)" -ne 1 ] || [ "$(md5sum < resume-copy.h5)" != "$before" ]; then
+    echo "FAILED: resuming a serially written file under mpirun: exit $rc"; cat err.txt; status=1
+  else
+    echo "resume of a serially written file under mpirun: exit 2, file unchanged: $(cat err.txt)"
+  fi
   # expm needs detailed balance: a rotational drift breaks it on every block; the tilted ring only around the
   # cycle of ranks (each cut piece is a chain, balanced by itself)
   check_bad "expm, rotational drift" run "$scen/rotational-ou.toml" -o bad.h5 --set 'time.integrator="expm"' \
