@@ -45,6 +45,20 @@ void set_threads(int n) {
 #endif
 }
 
+// A p on one thread and on two (the caller's thread count restored).
+void apply_on_one_and_two_threads(const FokkerPlanckOperator& op, const State& p, State& one, State& two) {
+#ifdef _OPENMP
+    const int before = omp_get_max_threads();
+#endif
+    set_threads(1);
+    op(p, one, 0.0);
+    set_threads(2);
+    op(p, two, 0.0);
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#endif
+}
+
 }  // namespace
 
 TEST_CASE("4-D configs: four entries per axis key, default names x y z w, five axes refused") {
@@ -105,16 +119,7 @@ gaussian = { mean = [0.5, -0.3, 0.2, 0.1], covariance = 0.4 }
     const FokkerPlanckOperator op(c.problem);
     const State p = initial_state(op.grid(), c.problem.initial);
     State one, two;
-#ifdef _OPENMP
-    const int before = omp_get_max_threads();
-#endif
-    set_threads(1);
-    op(p, one, 0.0);
-    set_threads(2);
-    op(p, two, 0.0);
-#ifdef _OPENMP
-    omp_set_num_threads(before);
-#endif
+    apply_on_one_and_two_threads(op, p, one, two);
     REQUIRE(one.cwiseAbs().maxCoeff() > 0.0);
     CHECK((one - two).cwiseAbs().maxCoeff() == 0.0);
     CHECK(op.row_reach(0.0) == 2);  // the transport-only first axis
@@ -166,16 +171,7 @@ gaussian = { mean = [0.5, -0.3, 0.2], covariance = 0.4 }
         const FokkerPlanckOperator op(c.problem);
         const State p = initial_state(op.grid(), c.problem.initial);
         State one, two;
-#ifdef _OPENMP
-        const int before = omp_get_max_threads();
-#endif
-        set_threads(1);
-        op(p, one, 0.0);
-        set_threads(2);
-        op(p, two, 0.0);
-#ifdef _OPENMP
-        omp_set_num_threads(before);
-#endif
+        apply_on_one_and_two_threads(op, p, one, two);
         REQUIRE(one.cwiseAbs().maxCoeff() > 0.0);
         CHECK((one - two).cwiseAbs().maxCoeff() == 0.0);
         State by_row(p.size());
